@@ -1,0 +1,103 @@
+"""Unicorn glue for AArch32 guests (A32 and T32): SVC mode, non-secure, with HVC enabled."""
+from __future__ import annotations
+
+from unicorn import UC_ARCH_ARM, UC_MODE_ARM, Uc
+from unicorn import arm_const as c
+
+from ..arch import aarch32
+
+ARCH = aarch32.ARCH
+# Cortex-A15 has the virtualization extensions (HVC); Cortex-A9 has none.
+UC_ARCH, UC_MODE, UC_CPU = UC_ARCH_ARM, UC_MODE_ARM, c.UC_CPU_ARM_CORTEX_A15
+EXCP_HVC, EXCP_UDEF = 11, 1
+
+REGS = {f"r{i}": getattr(c, f"UC_ARM_REG_R{i}") for i in range(13)}
+REGS |= {"sp": c.UC_ARM_REG_SP, "lr": c.UC_ARM_REG_LR, "pc": c.UC_ARM_REG_PC, "cpsr": c.UC_ARM_REG_CPSR,
+         "r13": c.UC_ARM_REG_SP, "r14": c.UC_ARM_REG_LR, "r15": c.UC_ARM_REG_PC}
+
+# cp15 registers as (coproc, opc1, crn, crm, opc2, el, is_64)
+SCR = (15, 0, 1, 1, 0, 3, False)
+SCTLR = (15, 0, 1, 0, 0, 1, False)
+VBAR = (15, 0, 12, 0, 0, 1, False)
+SCR_NS, SCR_HCE = 1 << 0, 1 << 8
+SCTLR_V, SCTLR_EE, SCTLR_TE = 1 << 13, 1 << 25, 1 << 30
+PSR_MODE_SVC, PSR_MODE_UND, PSR_MODE_ABT = 0x13, 0x1B, 0x17
+PSR_MODE_MASK = 0x1F
+PSR_THUMB, PSR_F, PSR_I, PSR_A, PSR_E, PSR_J = 1 << 5, 1 << 6, 1 << 7, 1 << 8, 1 << 9, 1 << 24
+PSR_IT_MASK = 0x0600FC00
+PSR_GUEST32_INIT = PSR_A | PSR_F | PSR_I | PSR_MODE_SVC
+VECTOR32_UND = 0x4
+HVC_ESR_IMM_MASK = 0xFFFF
+
+
+class Cpu:
+    """One AArch32 vCPU on Unicorn."""
+
+    arch = ARCH
+    excp_hvc = EXCP_HVC
+
+    def __init__(self, uc: Uc):
+        self.uc = uc
+
+    def configure(self) -> None:
+        self.uc.cpr_write(*SCR[:5], SCR[5], SCR[6], SCR_NS | SCR_HCE)
+
+    def boot(self, entry: int, thumb: bool, dtb_addr: int) -> int:
+        """Linux Arm boot protocol as Xen's domain builder sets it: r0 = 0, r1 = 0xffffffff
+        (no machine id: a DTB is passed), r2 = DTB, SVC mode with A, I, F masked.
+        Returns the start address (bit 0 set for a Thumb entry)."""
+        self.uc.reg_write(c.UC_ARM_REG_CPSR, PSR_GUEST32_INIT | (PSR_THUMB if thumb else 0))
+        for i, value in enumerate((0, 0xFFFFFFFF, dtb_addr)):
+            self.uc.reg_write(REGS[f"r{i}"], value)
+        start = entry | (1 if thumb else 0)
+        self.uc.reg_write(c.UC_ARM_REG_PC, start)
+        return start
+
+    def hvc_immediate(self, pc: int) -> int:
+        """The imm16 of the HVC just executed, from the syndrome (HSR.ISS)."""
+        return self.uc.reg_read(c.UC_ARM_REG_ESR) & HVC_ESR_IMM_MASK
+
+    def pc(self) -> int:
+        return self.uc.reg_read(c.UC_ARM_REG_PC)
+
+    def resume_address(self) -> int:
+        """Where emu_start must continue: bit 0 set in Thumb state."""
+        return self.pc() | (1 if self.uc.reg_read(c.UC_ARM_REG_CPSR) & PSR_THUMB else 0)
+
+    def enable_event_delivery(self) -> None:
+        """local_event_delivery_enable: clear CPSR.I."""
+        self.uc.reg_write(c.UC_ARM_REG_CPSR, self.uc.reg_read(c.UC_ARM_REG_CPSR) & ~PSR_I)
+
+    def events_pending(self) -> bool:
+        return False
+
+    def mmu_enabled(self) -> bool:
+        return bool(self.uc.cpr_read(*SCTLR[:5], SCTLR[5], SCTLR[6]) & 1)
+
+    def inject_undef(self) -> int:
+        """Xen's inject_undef32_exception: Undefined mode, SPSR_und = old CPSR,
+        LR_und = saved PC (already past the HVC) + 4 (ARM) or + 2 (Thumb), to VBAR + 4
+        (or 0xffff0004 with SCTLR.V). Returns the new PC."""
+        uc = self.uc
+        cpsr = uc.reg_read(c.UC_ARM_REG_CPSR)
+        pc = uc.reg_read(c.UC_ARM_REG_PC)
+        sctlr = uc.cpr_read(*SCTLR[:5], SCTLR[5], SCTLR[6])
+        return_offset = 2 if cpsr & PSR_THUMB else 4
+        new = cpsr & ~(PSR_MODE_MASK | PSR_IT_MASK | PSR_J | PSR_E | PSR_THUMB)
+        new |= PSR_MODE_UND | PSR_I
+        if sctlr & SCTLR_TE:
+            new |= PSR_THUMB
+        if sctlr & SCTLR_EE:
+            new |= PSR_E
+        base = 0xFFFF0000 if sctlr & SCTLR_V else uc.cpr_read(*VBAR[:5], VBAR[5], VBAR[6])
+        handler = (base + VECTOR32_UND) & 0xFFFFFFFF
+        uc.reg_write(c.UC_ARM_REG_CPSR, new)  # banks in LR_und/SPSR_und
+        uc.reg_write(c.UC_ARM_REG_SPSR, cpsr)
+        uc.reg_write(c.UC_ARM_REG_LR, (pc + return_offset) & 0xFFFFFFFF)
+        uc.reg_write(c.UC_ARM_REG_PC, handler | (1 if new & PSR_THUMB else 0))
+        return handler
+
+    def exception_state(self) -> dict[str, int]:
+        uc = self.uc
+        return {"cpsr": uc.reg_read(c.UC_ARM_REG_CPSR), "spsr": uc.reg_read(c.UC_ARM_REG_SPSR),
+                "lr": uc.reg_read(c.UC_ARM_REG_LR)}

@@ -1,0 +1,106 @@
+"""A domain on Unicorn: its RAM, its one vCPU, the trap hook, and the run loop with its limits."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from unicorn import UC_HOOK_INTR, Uc, UcError
+from unicorn.unicorn_const import UC_ERR_FETCH_UNMAPPED, UC_ERR_READ_UNMAPPED, UC_ERR_WRITE_UNMAPPED
+
+from ..arch import Arch
+from ..hypervisor.xen import Xen
+from ..loader.image import Segment
+from ..stop import StopKind, StopReason
+from . import aarch32, aarch64
+from .guestmem import GuestMemory
+from .trap import TrapEntry
+
+#: the Unicorn glue for each guest architecture; chosen once, here
+CPU_MODULES = {aarch64.ARCH: aarch64, aarch32.ARCH: aarch32}
+#: how often the run loop comes up for air to fire timers and check the wall-clock limit
+SLICE_US = 200_000
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_instructions: int | None = None
+    timeout: float | None = None  # seconds of wall time
+
+
+class Machine:
+    def __init__(self, arch: Arch, bank):
+        glue = CPU_MODULES[arch]
+        self.uc = Uc(glue.UC_ARCH, glue.UC_MODE)
+        self.uc.ctl_set_cpu_model(glue.UC_CPU)
+        self.cpu = glue.Cpu(self.uc)
+        self.cpu.configure()
+        self.regs = glue.REGS
+        self.bank = bank
+        self.uc.mem_map(bank.base, bank.size)
+        self.mem = GuestMemory(self.uc, bank, self.cpu.mmu_enabled)
+        self.trap: TrapEntry | None = None
+        self.start = 0
+
+    def load(self, segments: tuple[Segment, ...], blobs: tuple[tuple[int, bytes], ...]) -> None:
+        for seg in segments:
+            self.uc.mem_write(seg.addr, seg.data)
+        for addr, data in blobs:
+            self.uc.mem_write(addr, data)
+
+    def boot(self, entry: int, thumb: bool, dtb_addr: int) -> None:
+        self.start = self.cpu.boot(entry, thumb, dtb_addr)
+
+    def attach(self, xen: Xen, debug_build: bool) -> None:
+        self.trap = TrapEntry(self.uc, self.cpu, self.regs, xen, debug_build, self.bank.contains)
+        self.uc.hook_add(UC_HOOK_INTR, self.trap.on_interrupt)
+
+    def run(self, xen: Xen, limits: Limits) -> StopReason:
+        assert self.trap is not None
+        until = (1 << self.cpu.arch.word_bits) - 1
+        deadline = None if limits.timeout is None else time.monotonic() + limits.timeout
+        pc = self.start
+        while True:
+            count = limits.max_instructions or 0
+            slice_us = 0 if count else SLICE_US
+            if deadline is not None and not count:
+                slice_us = max(1, min(SLICE_US, int((deadline - time.monotonic()) * 1e6)))
+            try:
+                self.uc.emu_start(pc, until, timeout=slice_us, count=count)
+            except UcError as e:
+                return self._fault(e)
+            if self.trap.stop is not None:
+                what, at = self.trap.stop
+                return StopReason(StopKind.GUEST_EXCEPTION, f"guest took an unhandled {what} at {at:#x}")
+            xen.run_timers()
+            if xen.domain.is_shutting_down:
+                return StopReason.shutdown(xen.domain.shutdown_reason)
+            if xen.domain.blocked:
+                stop = self._idle(xen)
+                if stop is not None:
+                    return stop
+            elif count:
+                if deadline is None or time.monotonic() < deadline:
+                    return StopReason(StopKind.INSTRUCTION_LIMIT,
+                                      f"instruction limit reached ({count} instructions)")
+            if deadline is not None and time.monotonic() >= deadline:
+                return StopReason(StopKind.TIME_LIMIT, f"time limit reached ({limits.timeout:g} s)")
+            pc = self.cpu.resume_address()
+
+    def _idle(self, xen: Xen) -> StopReason | None:
+        """The vCPU blocked. Fast-forward to the next timer, or stop: nothing can wake it."""
+        when = xen.next_timer_ns()
+        if when is None:
+            return StopReason(StopKind.IDLE, "the vCPU blocked with no event or timer that could wake it")
+        xen.advance_to(when)
+        xen.run_timers()
+        xen.domain.blocked = False
+        if xen.domain.is_shutting_down:
+            return StopReason.shutdown(xen.domain.shutdown_reason)
+        return None
+
+    def _fault(self, e: UcError) -> StopReason:
+        pc = self.cpu.pc()
+        what = {UC_ERR_READ_UNMAPPED: "data abort (read of unmapped memory)",
+                UC_ERR_WRITE_UNMAPPED: "data abort (write to unmapped memory)",
+                UC_ERR_FETCH_UNMAPPED: "prefetch abort (execution from unmapped memory)"}.get(e.errno, str(e))
+        return StopReason(StopKind.GUEST_EXCEPTION, f"guest took an unhandled {what} at {pc:#x}")

@@ -1,0 +1,99 @@
+"""Trap entry: the UC_HOOK_INTR callback that plays Xen's do_trap_guest_sync for HVCs.
+
+Hot path: a Xen hypercall reads the number register and only as many argument registers as the
+hypercall's arity, calls the model, writes the result register. Tracing reads all five
+arguments of numbers outside the table so unknown calls show what the guest passed."""
+from __future__ import annotations
+
+from unicorn import Uc
+
+from ..abi.errno import Errno
+from ..abi.hypercalls import ARM_TABLE
+from ..abi.xen import DEBUG_POISON, SMCCC_HVC_IMM, XEN_HYPERCALL_TAG
+from ..hypervisor.xen import Xen
+
+EXCEPTION_NAMES = {1: "undefined instruction", 2: "supervisor call (SVC)", 3: "prefetch abort",
+                   4: "data abort", 5: "IRQ", 6: "FIQ", 7: "breakpoint", 13: "SMC", 16: "semihosting call"}
+
+
+class UcRegs:
+    """x0..x7 / r0..r7 read and written on demand, for SMCCC."""
+
+    def __init__(self, uc: Uc, ids: tuple[int, ...], mask: int):
+        self.uc, self.ids, self.mask = uc, ids, mask
+
+    def get(self, n: int) -> int:
+        return self.uc.reg_read(self.ids[n])
+
+    def set(self, n: int, value: int) -> None:
+        self.uc.reg_write(self.ids[n], value & self.mask)
+
+
+class TrapEntry:
+    def __init__(self, uc: Uc, cpu, regs: dict[str, int], xen: Xen, debug_build: bool, in_ram):
+        arch = cpu.arch
+        self.uc, self.cpu, self.xen = uc, cpu, xen
+        self.debug_build = debug_build
+        self.in_ram = in_ram
+        self.excp_hvc = cpu.excp_hvc
+        self.regs = regs
+        self.nr_id = regs[arch.number_reg]
+        self.arg_ids = tuple(regs[r] for r in arch.arg_regs)
+        self.result_id = regs[arch.result_reg]
+        self.mask = arch.word_mask
+        self.smccc_regs = UcRegs(uc, tuple(regs[r] for r in arch.smccc_regs), arch.word_mask)
+        self.stop: tuple[str, int] | None = None  # (kind, pc) of a guest exception that ends the run
+
+    def on_interrupt(self, uc: Uc, intno: int, _user_data) -> None:
+        pc = self.cpu.pc()
+        if intno != self.excp_hvc:
+            self.stop = (EXCEPTION_NAMES.get(intno, f"exception {intno}"), pc)
+            uc.emu_stop()
+            return
+        imm = self.cpu.hvc_immediate(pc)
+        if imm == XEN_HYPERCALL_TAG:
+            self._hypercall(pc)
+        elif imm == SMCCC_HVC_IMM:
+            self.xen.smccc(self.smccc_regs, pc - 4)
+        elif self.debug_build and (imm & 0xFF00) == 0xFF00:
+            self._debug_trap(imm & 0xFF, pc)
+        else:
+            self.xen.invalid_hvc(imm, pc - 4)
+            handler = self.cpu.inject_undef()
+            if not self.cpu.mmu_enabled() and not self.in_ram(handler):
+                self.stop = (f"undefined-instruction exception (HVC #{imm:#x}) with no exception vector "
+                             f"at {handler:#x}", pc - 4)
+                uc.emu_stop()
+                return
+        d = self.xen.domain
+        if d.is_shutting_down or d.blocked:
+            uc.emu_stop()
+
+    def _hypercall(self, pc: int) -> None:
+        uc = self.uc
+        nr = uc.reg_read(self.nr_id)
+        spec = ARM_TABLE.get(nr)
+        arity = spec.arity if spec is not None else (5 if self.xen.tracing else 0)
+        raw = tuple(uc.reg_read(self.arg_ids[i]) for i in range(arity))
+        result = self.xen.hypercall(nr, raw, pc - 4)
+        uc.reg_write(self.result_id, result & self.mask)
+        if self.debug_build and result != -Errno.ENOSYS:
+            # do_trap_hypercall (!NDEBUG): poison the argument registers the call used, from the
+            # highest down to arg2, and the number register
+            for i in range(arity - 1, 0, -1):
+                uc.reg_write(self.arg_ids[i], DEBUG_POISON)
+            uc.reg_write(self.nr_id, DEBUG_POISON)
+
+    def _debug_trap(self, code: int, pc: int) -> None:
+        """do_debug_trap (debug builds): 0xFFE0+n prints register n, 0xFFFD "Reached", 0xFFFE a
+        character, 0xFFFF the vCPU state. Execution continues after the HVC."""
+        xen = self.xen
+        if code == 0xFE:
+            xen.log(chr(self.uc.reg_read(self.arg_ids[0]) & 0xFF))
+        elif code == 0xFD:
+            xen.log(f"DOM{xen.domain.domid}: Reached {pc - 4:#x}")
+        elif 0xE0 <= code <= 0xEF:
+            value = self.uc.reg_read(self.regs[self.cpu.arch.gpr(code - 0xE0)])
+            xen.log(f"DOM{xen.domain.domid}: R{code - 0xE0} = {value:#x} at {pc - 4:#x}")
+        else:
+            xen.log(f"DOM{xen.domain.domid}: Unhandled debug trap {code:#x}")

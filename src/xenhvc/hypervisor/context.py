@@ -1,0 +1,74 @@
+"""What a hypercall handler may touch: guest memory through copy_{from,to}_guest, its domain and
+vCPU, the console and Xen's log. The trap layer implements :class:`GuestMemory`."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable, Protocol
+
+if TYPE_CHECKING:
+    from ..arch import Arch
+    from .build import XenBuild
+    from .domain import Domain
+
+
+class GuestFault(Exception):
+    """A guest address that does not translate to guest RAM. Handlers let it propagate (the
+    dispatcher answers -EFAULT, as Xen's copy_*_guest failures do) or catch it where Xen answers
+    something else. Never reaches the user."""
+
+    def __init__(self, addr: int):
+        super().__init__(f"guest address {addr:#x} is not RAM")
+        self.addr = addr
+
+
+class GuestMemory(Protocol):
+    def copy_from_guest(self, addr: int, length: int) -> bytes: ...
+
+    def copy_to_guest(self, addr: int, data: bytes) -> None: ...
+
+
+class ConsoleInput(Protocol):
+    def read(self, limit: int) -> bytes:
+        """Up to ``limit`` bytes typed at Xen's serial console, without blocking."""
+        ...
+
+
+class VcpuControl(Protocol):
+    def enable_event_delivery(self) -> None:
+        """Unmask IRQs in the guest's PSTATE/CPSR (local_event_delivery_enable)."""
+        ...
+
+    def events_pending(self) -> bool: ...
+
+
+class NoInput:
+    def read(self, limit: int) -> bytes:
+        return b""
+
+
+@dataclass
+class HypercallContext:
+    """The narrow view a handler gets of the machine."""
+
+    arch: Arch
+    build: XenBuild
+    mem: GuestMemory
+    domain: Domain
+    console_out: Callable[[bytes], None]
+    console_in: ConsoleInput
+    log: Callable[[str], None]  # Xen's own log lines ("(XEN) ...")
+    vcpu: VcpuControl
+    now_ns: Callable[[], int]  # Xen system time
+    find_domain: Callable[[int], "Domain | None"]
+    #: decoded outputs a handler reports for the trace (e.g. ``port=5``)
+    notes: list[str] = field(default_factory=list)
+
+    def read_struct(self, addr: int, layout) -> tuple:
+        """copy_from_guest of one struct, unpacked."""
+        return layout.unpack(self.mem.copy_from_guest(addr, layout.size))
+
+    def enable_event_delivery(self) -> None:
+        self.vcpu.enable_event_delivery()
+
+    def events_pending(self) -> bool:
+        return self.vcpu.events_pending()

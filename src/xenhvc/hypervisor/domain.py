@@ -1,0 +1,55 @@
+"""Domain and vCPU state the hypercalls read and change."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from ..abi.sched import SHUTDOWN_CODE_INVALID, NR_DOMAIN_WATCHDOG_TIMERS
+
+
+@dataclass
+class Watchdog:
+    deadline_ns: int
+
+
+@dataclass
+class Domain:
+    domid: int
+    #: the hardware/control domain (dom0): XSM_PRIV checks pass, console output goes straight out
+    privileged: bool
+    #: dom0less domUs have d->is_console set (xen/arch/arm/domain_build.c)
+    is_console: bool = False
+    direct_mapped: bool = False
+    handle: bytes = field(default_factory=lambda: bytes(16))
+    shutdown_code: int = SHUTDOWN_CODE_INVALID
+    #: set once the domain shuts down: the (possibly latched) reason
+    shutdown_reason: int | None = None
+    watchdogs: list[Watchdog | None] = field(default_factory=lambda: [None] * NR_DOMAIN_WATCHDOG_TIMERS)
+    #: vCPU 0 is blocked (SCHEDOP_block / poll) waiting for an event
+    blocked: bool = False
+    #: SCHEDOP_pin_override is in force
+    pin_override: bool = False
+    #: per-domain line buffer for unprivileged console output (d->pbuf)
+    pbuf: bytearray = field(default_factory=bytearray)
+
+    @property
+    def is_shutting_down(self) -> bool:
+        return self.shutdown_reason is not None
+
+    def shutdown(self, reason: int) -> None:
+        """xen/common/domain.c domain_shutdown: a latched shutdown_code wins over ``reason``."""
+        if self.shutdown_code == SHUTDOWN_CODE_INVALID:
+            self.shutdown_code = reason & 0xFF
+        if self.shutdown_reason is None:
+            self.shutdown_reason = self.shutdown_code
+
+
+DOM0_HANDLE = bytes(16)
+
+
+def make_domain(domid: int) -> Domain:
+    """dom0 is privileged and direct-mapped; any other id is an unprivileged dom0less-style domU."""
+    privileged = domid == 0
+    handle = DOM0_HANDLE if privileged else uuid.UUID(int=domid).bytes
+    return Domain(domid=domid, privileged=privileged, is_console=not privileged,
+                  direct_mapped=privileged, handle=handle)

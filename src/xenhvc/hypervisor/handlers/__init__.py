@@ -1,0 +1,27 @@
+"""Hypercall handlers, one module per hypercall, named as Xen names them. Adding a hypercall is one
+module here and one row in :data:`xenhvc.abi.hypercalls.ARM_TABLE`."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Callable
+
+from ...abi.hypercalls import Hypercall
+
+
+@dataclass(frozen=True)
+class Handler:
+    hypercall: Hypercall
+    fn: Callable[..., int]
+    #: the enum of the first argument's sub-ops, so traces print names
+    subops: type[IntEnum] | None = None
+
+
+def _collect() -> dict[int, Handler]:
+    from . import console_io, deprecated, sched_op, xen_version
+
+    rows = [xen_version.HANDLER, console_io.HANDLER, sched_op.HANDLER, *deprecated.HANDLERS]
+    return {h.hypercall: h for h in rows}
+
+
+HANDLERS: dict[int, Handler] = _collect()

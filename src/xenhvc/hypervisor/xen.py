@@ -1,0 +1,108 @@
+"""The hypervisor model: one domain with one vCPU, the Arm hypercall table as a lookup, SMCCC,
+and the trace. The trap layer calls :meth:`Xen.hypercall` and :meth:`Xen.smccc`."""
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+from ..abi.errno import Errno
+from ..abi.hypercalls import ARM_TABLE, coerce_arg, hypercall_name
+from ..abi.sched import Shutdown
+from ..arch import Arch
+from ..trace import TraceRecord, format_args
+from .build import XenBuild
+from .context import ConsoleInput, GuestFault, GuestMemory, HypercallContext, VcpuControl
+from .domain import Domain
+from .handlers import HANDLERS
+from .vsmc import SmcccRegs, Vsmc, smccc_name
+
+
+class Xen:
+    def __init__(self, arch: Arch, build: XenBuild, domain: Domain, mem: GuestMemory, vcpu: VcpuControl,
+                 console_out: Callable[[bytes], None], console_in: ConsoleInput,
+                 log: Callable[[str], None], tracing: bool = False):
+        self.arch = arch
+        self.build = build
+        self.domain = domain
+        self.log = log
+        self.tracing = tracing
+        self.trace: list[TraceRecord] = []
+        self._boot_ns = time.monotonic_ns()
+        self._time_offset_ns = 0
+        self.vsmc = Vsmc(domain, is_64bit=arch.word_bits == 64)
+        self.ctx = HypercallContext(arch=arch, build=build, mem=mem, domain=domain, console_out=console_out,
+                                    console_in=console_in, log=log, vcpu=vcpu, now_ns=self.now_ns,
+                                    find_domain=self.find_domain)
+        self._warned: set[int] = set()
+
+    # -- time and domains -------------------------------------------------------------------------
+    def now_ns(self) -> int:
+        """Xen system time: nanoseconds since boot (fast-forwarded over idle periods)."""
+        return time.monotonic_ns() - self._boot_ns + self._time_offset_ns
+
+    def advance_to(self, when_ns: int) -> None:
+        self._time_offset_ns += max(0, when_ns - self.now_ns())
+
+    def find_domain(self, domid: int) -> Domain | None:
+        return self.domain if domid == self.domain.domid else None
+
+    def next_timer_ns(self) -> int | None:
+        deadlines = [w.deadline_ns for w in self.domain.watchdogs if w is not None]
+        return min(deadlines) if deadlines else None
+
+    def run_timers(self) -> None:
+        """Fire expired watchdogs (domain_watchdog_timeout: "Watchdog timer fired for domain N")."""
+        now = self.now_ns()
+        for i, w in enumerate(self.domain.watchdogs):
+            if w is not None and w.deadline_ns <= now:
+                self.log(f"Watchdog timer fired for domain {self.domain.domid}")
+                self.domain.watchdogs[i] = None
+                self.domain.shutdown(Shutdown.SHUTDOWN_watchdog)
+
+    # -- entry points from the trap layer ------------------------------------------------------------
+    def hypercall(self, nr: int, raw_args: tuple[int, ...], pc: int = 0) -> int:
+        """do_trap_hypercall's call_handlers_arm: returns the signed result for x0/r0."""
+        spec = ARM_TABLE.get(nr)
+        handler = HANDLERS.get(nr) if spec is not None else None
+        if spec is None:
+            result = -Errno.ENOSYS
+            args = raw_args
+        else:
+            args = tuple(coerce_arg(k, v) for k, v in zip(spec.params, raw_args))
+            if handler is None:
+                result = self._not_modelled(nr)
+            else:
+                self.ctx.notes = []
+                try:
+                    result = handler.fn(self.ctx, *args)
+                except GuestFault:
+                    result = -Errno.EFAULT
+        if self.domain.watchdogs != [None] * len(self.domain.watchdogs):
+            self.run_timers()
+        if self.tracing:
+            self.trace.append(TraceRecord("hypercall", hypercall_name(nr), args,
+                                          format_args(spec, args, handler.subops if handler else None),
+                                          result, tuple(self.ctx.notes) if handler else (), pc))
+        return result
+
+    def _not_modelled(self, nr: int) -> int:
+        if nr not in self._warned:
+            self._warned.add(nr)
+            self.log(f"xenhvc: {hypercall_name(nr)} is not modelled yet; answering -ENOSYS")
+        return -Errno.ENOSYS
+
+    def smccc(self, regs: SmcccRegs, pc: int = 0) -> None:
+        fid = regs.get(0) & 0xFFFFFFFF
+        args = (fid,) + tuple(regs.get(n) for n in (1, 2, 3)) if self.tracing else ()
+        if not self.vsmc.call(regs):
+            self.log(f"d{self.domain.domid}v0 Unhandled SMC/HVC: {fid:#x}")
+        if self.tracing:
+            result = self.arch.to_signed(regs.get(0)) if not self.domain.is_shutting_down else None
+            self.trace.append(TraceRecord("smccc", smccc_name(fid), args, ", ".join(hex(a) for a in args[1:] if a) or "",
+                                          result, (), pc))
+
+    def invalid_hvc(self, imm: int, pc: int) -> None:
+        self.log(f"d{self.domain.domid}v0 Invalid HVC imm {imm:#x}")
+        if self.tracing:
+            self.trace.append(TraceRecord("undef", f"hvc #{imm:#x}", (imm,),
+                                          "undefined instruction injected", None, (), pc))

@@ -1,0 +1,126 @@
+"""The Python API: boot an image as a Xen domain on the emulator and run it.
+
+    >>> from xenhvc import run_image
+    >>> result = run_image("examples/hello-a64.Image")
+    >>> result.console, result.stop.exit_code
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .errors import UsageError
+from .hypervisor.build import DEBIAN_4_17, XenBuild
+from .hypervisor.context import ConsoleInput, NoInput
+from .hypervisor.domain import make_domain
+from .hypervisor.xen import Xen
+from .loader.devicetree import DeviceTreeSpec, build_dtb
+from .loader.image import KernelImage, parse_image, read_image
+from .loader.place import DEFAULT_MEMORY, MemoryBank, default_ram_base, place_domain
+from .stop import StopReason
+from .trace import TraceRecord
+
+MIN_MEMORY = 4 << 20
+MAX_MEMORY = 2 << 30
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    memory: int = DEFAULT_MEMORY
+    ram_base: int | None = None  # default: where Xen puts this kind of domain
+    bootargs: str = "console=hvc0"
+    domid: int = 0
+    debug_build: bool = False
+    max_instructions: int | None = None
+    timeout: float | None = 60.0
+    trace: bool = False
+    build: XenBuild = DEBIAN_4_17
+
+
+@dataclass(frozen=True)
+class RunResult:
+    console: bytes
+    stop: StopReason
+    trace: tuple[TraceRecord, ...]
+    log: tuple[str, ...]  # Xen's own messages (what real Xen prints as "(XEN) ...")
+    image: KernelImage
+    entry: int
+    dtb_addr: int
+
+    @property
+    def exit_code(self) -> int:
+        return int(self.stop.exit_code)
+
+
+@dataclass
+class _Sinks:
+    console: bytearray = field(default_factory=bytearray)
+    log: list[str] = field(default_factory=list)
+
+
+def run_image(image: str | Path | bytes | KernelImage, config: RunConfig = RunConfig(), *,
+              console_in: ConsoleInput | None = None,
+              on_console: Callable[[bytes], None] | None = None,
+              on_log: Callable[[str], None] | None = None) -> RunResult:
+    """Load ``image`` the way Xen's domain builder does and run it until it stops."""
+    from .cpu.machine import Limits, Machine  # Unicorn is imported only when something runs
+
+    kernel = _as_image(image)
+    _check_config(config)
+    privileged = config.domid == 0
+    base = config.ram_base if config.ram_base is not None else default_ram_base(config.memory, privileged)
+    bank = MemoryBank(base, config.memory)
+    dt_spec = DeviceTreeSpec(bank=bank, bootargs=config.bootargs, privileged=privileged,
+                             evtchn_ppi=0 if privileged else 15)
+    dtb = build_dtb(dt_spec)
+    layout = place_domain(kernel, bank, len(dtb))
+
+    sinks = _Sinks()
+
+    def console_out(data: bytes) -> None:
+        sinks.console += data
+        if on_console:
+            on_console(data)
+
+    def log(line: str) -> None:
+        sinks.log.append(line)
+        if on_log:
+            on_log(line)
+
+    machine = Machine(kernel.arch, bank)
+    machine.load(layout.segments, ((layout.dtb_addr, dtb),))
+    machine.boot(layout.entry, layout.thumb, layout.dtb_addr)
+    domain = make_domain(config.domid)
+    build = config.build if config.build.debug == config.debug_build else _with_debug(config.build, config.debug_build)
+    xen = Xen(kernel.arch, build, domain, machine.mem, machine.cpu, console_out,
+              console_in or NoInput(), log, tracing=config.trace)
+    machine.attach(xen, config.debug_build)
+    stop = machine.run(xen, Limits(config.max_instructions, config.timeout or None))
+    return RunResult(bytes(sinks.console), stop, tuple(xen.trace), tuple(sinks.log), kernel,
+                     layout.entry, layout.dtb_addr)
+
+
+def _with_debug(build: XenBuild, debug: bool) -> XenBuild:
+    from dataclasses import replace
+
+    return replace(build, debug=debug)
+
+
+def _as_image(image: str | Path | bytes | KernelImage) -> KernelImage:
+    if isinstance(image, KernelImage):
+        return image
+    if isinstance(image, bytes):
+        return parse_image(image)
+    return read_image(image)
+
+
+def _check_config(config: RunConfig) -> None:
+    if not MIN_MEMORY <= config.memory <= MAX_MEMORY or config.memory % (2 << 20):
+        raise UsageError(f"--memory must be a multiple of 2M between {MIN_MEMORY >> 20}M and {MAX_MEMORY >> 20}M")
+    if config.ram_base is not None and config.ram_base % (2 << 20):
+        raise UsageError("the RAM base must be 2 MiB aligned")
+    if not 0 <= config.domid < 0x7FF0:
+        raise UsageError("--domid must be between 0 and 32751")
+    if config.max_instructions is not None and config.max_instructions <= 0:
+        raise UsageError("--max-instructions must be positive")
