@@ -16,6 +16,7 @@ REGS |= {"sp": c.UC_ARM64_REG_SP, "pc": c.UC_ARM64_REG_PC, "pstate": c.UC_ARM64_
 SCR_EL3 = (3, 6, 1, 1, 0)  # op0, op1, crn, crm, op2
 HCR_EL2 = (3, 4, 1, 1, 0)
 SCTLR_EL1 = (3, 0, 1, 0, 0)
+SPSR_EL1 = (3, 0, 4, 0, 0)
 SCR_NS, SCR_HCE, SCR_RW = 1 << 0, 1 << 8, 1 << 10
 HCR_RW = 1 << 31
 PSR_MODE_EL0T, PSR_MODE_EL1H = 0x0, 0x5
@@ -87,7 +88,7 @@ class Cpu:
         else:
             offset = VECTOR64_CURRENT_SPX_BASE
         handler = uc.reg_read(c.UC_ARM64_REG_VBAR_EL1) + offset
-        uc.reg_write(c.UC_ARM64_REG_SPSR_EL1, cpsr)
+        uc.cpr_write(*SPSR_EL1, cpsr)
         uc.reg_write(c.UC_ARM64_REG_ELR_EL1, pc)
         uc.reg_write(c.UC_ARM64_REG_ESR_EL1, (HSR_EC_UNKNOWN << 26) | HSR_IL)
         uc.reg_write(c.UC_ARM64_REG_PSTATE, PSR_MODE_EL1H | PSR_DAIF)
@@ -97,5 +98,5 @@ class Cpu:
     def exception_state(self) -> dict[str, int]:
         uc = self.uc
         return {"esr": uc.reg_read(c.UC_ARM64_REG_ESR_EL1), "elr": uc.reg_read(c.UC_ARM64_REG_ELR_EL1),
-                "spsr": uc.reg_read(c.UC_ARM64_REG_SPSR_EL1), "pstate": uc.reg_read(c.UC_ARM64_REG_PSTATE),
+                "spsr": uc.cpr_read(*SPSR_EL1), "pstate": uc.reg_read(c.UC_ARM64_REG_PSTATE),
                 "vbar": uc.reg_read(c.UC_ARM64_REG_VBAR_EL1)}

@@ -1,0 +1,165 @@
+"""The ``xenhvc`` command line. ``main(argv, stdout, stderr, stdin) -> int``: streams are passed in,
+so tests drive it exactly as a user would."""
+from __future__ import annotations
+
+import os
+import select
+import sys
+from typing import BinaryIO, TextIO
+
+import click
+
+from .errors import UsageError, XenhvcError
+from .stop import ExitCode
+
+EXIT_CODES_HELP = """\b
+Exit codes:
+   0  the guest powered off (SCHEDOP_shutdown poweroff, PSCI SYSTEM_OFF)
+   2  usage error
+   3  bad image (corrupt, truncated, unknown format, larger than RAM)
+  10  reboot (SHUTDOWN_reboot, PSCI SYSTEM_RESET)
+  11  suspend
+  12  crash
+  13  watchdog (SHUTDOWN_watchdog, or a SCHEDOP_watchdog timer fired)
+  14  soft_reset
+  15  shutdown with another reason code
+  20  --max-instructions reached
+  21  --timeout reached
+  22  the vCPU blocked with nothing that could ever wake it
+  30  the guest took an exception it has no vector for
+  40  the guest needs something xenhvc does not model yet
+  70  internal error (a bug in xenhvc)"""
+
+
+def _parse_size(text: str) -> int:
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+    t = text.strip().upper().removesuffix("B").removesuffix("I")
+    try:
+        if t and t[-1] in units:
+            return int(t[:-1]) * units[t[-1]]
+        return int(t, 0)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a size (e.g. 128M)") from None
+
+
+class _StdinInput:
+    """CONSOLEIO_read's serial ring: whatever is waiting on stdin, never blocking."""
+
+    def __init__(self, stream: BinaryIO | None):
+        self.fd = None
+        if stream is not None:
+            try:
+                self.fd = stream.fileno()
+            except (OSError, ValueError, AttributeError):
+                self.fd = None
+        self.stream = stream
+        self.eof = False
+
+    def read(self, limit: int) -> bytes:
+        if self.stream is None or self.eof or limit <= 0:
+            return b""
+        if self.fd is None:  # an in-memory stream (tests)
+            data = self.stream.read(limit) or b""
+        else:
+            ready, _, _ = select.select([self.fd], [], [], 0)
+            if not ready:
+                return b""
+            data = os.read(self.fd, limit)
+        if not data:
+            self.eof = True
+        return data
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="xenhvc")
+def cli() -> None:
+    """The Xen-on-Arm hypercall interface: run guests on a model of Xen 4.17, hold it against real Xen."""
+
+
+@cli.command(epilog=EXIT_CODES_HELP)
+@click.argument("image", type=click.Path(dir_okay=False))
+@click.option("--arch", type=click.Choice(["auto", "aarch64", "aarch32"]), default="auto", show_default=True,
+              help="Guest architecture; auto takes it from the image.")
+@click.option("--memory", default="128M", show_default=True, help="Guest RAM size.")
+@click.option("--bootargs", default="console=hvc0", show_default=True, help="/chosen/bootargs for the guest.")
+@click.option("--domid", type=int, default=0, show_default=True,
+              help="Domain id: 0 runs the image as dom0 (privileged), any other as an unprivileged domU.")
+@click.option("--debug-build", is_flag=True, help="Behave as a Xen debug build (poison clobbered registers).")
+@click.option("--trace", "trace_to", metavar="FILE|-", help="Write a decoded hypercall trace (- for stderr).")
+@click.option("--trace-format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--max-instructions", type=int, help="Stop after this many guest instructions.")
+@click.option("--timeout", type=float, default=60.0, show_default=True,
+              help="Stop after this many seconds of wall time (0: no limit).")
+@click.pass_obj
+def run(io, image, arch, memory, bootargs, domid, debug_build, trace_to, trace_format, max_instructions, timeout):
+    """Boot IMAGE as a Xen 4.17 domain on Arm and run it until it stops.
+
+    IMAGE is an arm64 Linux Image (plain or gzip), an Arm zImage, or an ELF file. stdout carries
+    exactly the bytes the guest writes with console_io; Xen's messages and the stop reason go to
+    stderr."""
+    from .loader.image import read_image
+    from .session import RunConfig, run_image
+
+    stdout, stderr, stdin = io
+    kernel = read_image(image)
+    if arch != "auto" and kernel.arch.name != arch:
+        raise UsageError(f"{image} is an {kernel.arch.name} image, not {arch}")
+    config = RunConfig(memory=_parse_size(memory), bootargs=bootargs, domid=domid, debug_build=debug_build,
+                       max_instructions=max_instructions, timeout=timeout, trace=trace_to is not None)
+
+    def on_console(data: bytes) -> None:
+        stdout.write(data)
+        stdout.flush()
+
+    def on_log(line: str) -> None:
+        stderr.write(f"(XEN) {line}\n")
+
+    result = run_image(kernel, config, console_in=_StdinInput(stdin), on_console=on_console, on_log=on_log)
+    if trace_to is not None:
+        lines = "".join((r.json() if trace_format == "json" else r.text()) + "\n" for r in result.trace)
+        if trace_to == "-":
+            stderr.write(lines)
+        else:
+            try:
+                with open(trace_to, "w") as f:
+                    f.write(lines)
+            except OSError as e:
+                raise UsageError(f"cannot write trace to {trace_to}: {e.strerror}") from None
+    stderr.write(f"xenhvc: {result.stop.describe()}\n")
+    return result.exit_code
+
+
+def main(argv: list[str] | None = None, stdout: BinaryIO | None = None, stderr: TextIO | None = None,
+         stdin: BinaryIO | None = None) -> int:
+    stdout = stdout if stdout is not None else sys.stdout.buffer
+    stderr = stderr if stderr is not None else sys.stderr
+    stdin = stdin if stdin is not None else (sys.stdin.buffer if sys.stdin is not None else None)
+    try:
+        rv = cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="xenhvc",
+                      standalone_mode=False, obj=(stdout, stderr, stdin))
+    except click.exceptions.Exit as e:
+        return e.exit_code
+    except click.exceptions.Abort:
+        stderr.write("xenhvc: aborted\n")
+        return 130
+    except click.ClickException as e:
+        stderr.write(f"xenhvc: {e.format_message()}\n")
+        return ExitCode.USAGE
+    except XenhvcError as e:
+        stderr.write(f"xenhvc: {e}\n")
+        return e.exit_code
+    except KeyboardInterrupt:
+        stderr.write("xenhvc: interrupted\n")
+        return 130
+    except Exception as e:  # a bug: still one line, never a traceback
+        stderr.write(f"xenhvc: internal error: {type(e).__name__}: {e} (please report)\n")
+        return ExitCode.INTERNAL
+    return rv if isinstance(rv, int) else 0
+
+
+def entry() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry()
