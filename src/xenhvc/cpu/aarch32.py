@@ -17,8 +17,8 @@ REGS |= {"sp": c.UC_ARM_REG_SP, "lr": c.UC_ARM_REG_LR, "pc": c.UC_ARM_REG_PC, "c
 
 # cp15 registers as (coproc, opc1, crn, crm, opc2, el, is_64)
 SCR = (15, 0, 1, 1, 0, 3, False)
-SCTLR = (15, 0, 1, 0, 0, 1, False)
-VBAR = (15, 0, 12, 0, 0, 1, False)
+SCTLR = (15, 0, 1, 0, 0, 0, False)  # el=0 selects the non-secure bank the guest sees
+VBAR = (15, 0, 12, 0, 0, 0, False)
 SCR_NS, SCR_HCE = 1 << 0, 1 << 8
 SCTLR_V, SCTLR_EE, SCTLR_TE = 1 << 13, 1 << 25, 1 << 30
 PSR_MODE_SVC, PSR_MODE_UND, PSR_MODE_ABT = 0x13, 0x1B, 0x17

@@ -54,7 +54,8 @@ def build_dtb(spec: DeviceTreeSpec) -> bytes:
                  fdt.PropStrings("compatible", "linux,dummy-virt")):
         root.append(prop)
 
-    chosen = _node("chosen", fdt.PropStrings("bootargs", spec.bootargs))
+    # as raw bytes: an empty string is a valid property, which fdt.PropStrings refuses
+    chosen = _node("chosen", fdt.PropBytes("bootargs", data=spec.bootargs.encode() + b"\0"))
     if spec.initrd:
         chosen.append(fdt.PropWords("linux,initrd-start", *_cells(spec.initrd[0])))
         chosen.append(fdt.PropWords("linux,initrd-end", *_cells(spec.initrd[1])))
