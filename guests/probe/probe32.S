@@ -113,11 +113,12 @@ undef_common:
     mrs     r2, spsr
     mov     r3, lr
     bl      probe_undef             /* returns resume address | Thumb bit */
-    /* SPSR: SVC mode, IT cleared, T = bit 0 of the resume address */
+    /* SPSR: the saved flags (NZCVQ), SVC mode with A, I, F masked as at
+     * entry, T = bit 0 of the resume address. Not the whole saved SPSR_und:
+     * real Xen 4.17 (arm64) leaves SPSR_und 0 for an injected undef. */
     mrs     r1, spsr
-    ldr     r2, =0x0600fc3f         /* IT[1:0], IT[7:2], T, M[4:0] */
-    bic     r1, r1, r2
-    orr     r1, r1, #0x13
+    and     r1, r1, #0xf8000000
+    orr     r1, r1, #0x1d3
     tst     r0, #1
     orrne   r1, r1, #0x20
     bic     r0, r0, #1
@@ -171,3 +172,5 @@ __exc_stack_top:
 vecarea:
     .space  0x10000
 vecarea_end:
+
+    .section .note.GNU-stack, "", %progbits

@@ -2,6 +2,7 @@
 so tests drive it exactly as a user would."""
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import sys
@@ -105,7 +106,7 @@ def run(io, image, arch, memory, bootargs, domid, debug_build, trace_to, trace_f
     if arch != "auto" and kernel.arch.name != arch:
         raise UsageError(f"{image} is an {kernel.arch.name} image, not {arch}")
     config = RunConfig(memory=_parse_size(memory), bootargs=bootargs, domid=domid, debug_build=debug_build,
-                       max_instructions=max_instructions, timeout=timeout, trace=trace_to is not None)
+                       max_instructions=max_instructions, timeout=timeout, trace=False)
 
     def on_console(data: bytes) -> None:
         stdout.write(data)
@@ -114,19 +115,42 @@ def run(io, image, arch, memory, bootargs, domid, debug_build, trace_to, trace_f
     def on_log(line: str) -> None:
         stderr.write(f"(XEN) {line}\n")
 
-    result = run_image(kernel, config, console_in=_StdinInput(stdin), on_console=on_console, on_log=on_log)
-    if trace_to is not None:
-        lines = "".join((r.json() if trace_format == "json" else r.text()) + "\n" for r in result.trace)
-        if trace_to == "-":
-            stderr.write(lines)
-        else:
-            try:
-                with open(trace_to, "w") as f:
-                    f.write(lines)
-            except OSError as e:
-                raise UsageError(f"cannot write trace to {trace_to}: {e.strerror}") from None
+    def on_warning(line: str) -> None:
+        stderr.write(f"xenhvc: warning: {line}\n")
+
+    with contextlib.ExitStack() as stack:
+        on_trace = None
+        if trace_to is not None:
+            sink = stderr if trace_to == "-" else _open_trace(stack, trace_to)
+
+            def on_trace(record):
+                sink.write((record.json() if trace_format == "json" else record.text()) + "\n")
+
+        result = run_image(kernel, config, console_in=_StdinInput(stdin), on_console=on_console, on_log=on_log,
+                           on_warning=on_warning, on_trace=on_trace)
     stderr.write(f"xenhvc: {result.stop.describe()}\n")
     return result.exit_code
+
+
+class _TextOut:
+    """Text written to a binary stream (for click's help output)."""
+
+    def __init__(self, stream: BinaryIO):
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        self.stream.write(text.encode())
+        return len(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
+def _open_trace(stack: contextlib.ExitStack, path: str) -> TextIO:
+    try:
+        return stack.enter_context(open(path, "w"))
+    except OSError as e:
+        raise UsageError(f"cannot write trace to {path}: {e.strerror}") from None
 
 
 def main(argv: list[str] | None = None, stdout: BinaryIO | None = None, stderr: TextIO | None = None,
@@ -135,8 +159,10 @@ def main(argv: list[str] | None = None, stdout: BinaryIO | None = None, stderr: 
     stderr = stderr if stderr is not None else sys.stderr
     stdin = stdin if stdin is not None else (sys.stdin.buffer if sys.stdin is not None else None)
     try:
-        rv = cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="xenhvc",
-                      standalone_mode=False, obj=(stdout, stderr, stdin))
+        # click prints --help and --version on sys.stdout: point that at the stream we were given
+        with contextlib.redirect_stdout(_TextOut(stdout)):
+            rv = cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="xenhvc",
+                          standalone_mode=False, obj=(stdout, stderr, stdin))
     except click.exceptions.Exit as e:
         return e.exit_code
     except click.exceptions.Abort:

@@ -44,6 +44,7 @@ class RunResult:
     stop: StopReason
     trace: tuple[TraceRecord, ...]
     log: tuple[str, ...]  # Xen's own messages (what real Xen prints as "(XEN) ...")
+    warnings: tuple[str, ...]  # xenhvc's (e.g. a hypercall that is not modelled yet)
     image: KernelImage
     entry: int
     dtb_addr: int
@@ -57,12 +58,15 @@ class RunResult:
 class _Sinks:
     console: bytearray = field(default_factory=bytearray)
     log: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 def run_image(image: str | Path | bytes | KernelImage, config: RunConfig = RunConfig(), *,
               console_in: ConsoleInput | None = None,
               on_console: Callable[[bytes], None] | None = None,
-              on_log: Callable[[str], None] | None = None) -> RunResult:
+              on_log: Callable[[str], None] | None = None,
+              on_warning: Callable[[str], None] | None = None,
+              on_trace: Callable[[TraceRecord], None] | None = None) -> RunResult:
     """Load ``image`` the way Xen's domain builder does and run it until it stops."""
     from .cpu.machine import Limits, Machine  # Unicorn is imported only when something runs
 
@@ -88,16 +92,21 @@ def run_image(image: str | Path | bytes | KernelImage, config: RunConfig = RunCo
         if on_log:
             on_log(line)
 
+    def warn(line: str) -> None:
+        sinks.warnings.append(line)
+        if on_warning:
+            on_warning(line)
+
     machine = Machine(kernel.arch, bank)
     machine.load(layout.segments, ((layout.dtb_addr, dtb),))
     machine.boot(layout.entry, layout.thumb, layout.dtb_addr)
     domain = make_domain(config.domid)
     build = config.build if config.build.debug == config.debug_build else _with_debug(config.build, config.debug_build)
     xen = Xen(kernel.arch, build, domain, machine.mem, machine.cpu, console_out,
-              console_in or NoInput(), log, tracing=config.trace)
+              console_in or NoInput(), log, tracing=config.trace or on_trace is not None, warn=warn, on_trace=on_trace)
     machine.attach(xen, config.debug_build)
     stop = machine.run(xen, Limits(config.max_instructions, config.timeout or None))
-    return RunResult(bytes(sinks.console), stop, tuple(xen.trace), tuple(sinks.log), kernel,
+    return RunResult(bytes(sinks.console), stop, tuple(xen.trace), tuple(sinks.log), tuple(sinks.warnings), kernel,
                      layout.entry, layout.dtb_addr)
 
 

@@ -30,6 +30,16 @@ class SmcccFid(IntEnum):
     XEN_REVISION = 0x8500FF03
 
 
+#: how many argument registers (x1..) each function reads, for the trace
+SMCCC_ARITY = {
+    SmcccFid.ARM_SMCCC_ARCH_FEATURES: 1, SmcccFid.ARM_SMCCC_ARCH_WORKAROUND_2: 1,
+    SmcccFid.PSCI_0_2_FN32_CPU_SUSPEND: 3, SmcccFid.PSCI_0_2_FN64_CPU_SUSPEND: 3,
+    SmcccFid.PSCI_0_2_FN32_CPU_ON: 3, SmcccFid.PSCI_0_2_FN64_CPU_ON: 3,
+    SmcccFid.PSCI_0_2_FN32_AFFINITY_INFO: 2, SmcccFid.PSCI_0_2_FN64_AFFINITY_INFO: 2,
+    SmcccFid.PSCI_1_0_FN32_PSCI_FEATURES: 1,
+}
+
+
 class SmcccOwner(IntEnum):
     ARCH = 0
     CPU = 1

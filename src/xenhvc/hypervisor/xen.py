@@ -8,6 +8,7 @@ from typing import Callable
 from ..abi.errno import Errno
 from ..abi.hypercalls import ARM_TABLE, coerce_arg, hypercall_name
 from ..abi.sched import Shutdown
+from ..abi.smccc import SMCCC_ARITY
 from ..arch import Arch
 from ..trace import TraceRecord, format_args
 from .build import XenBuild
@@ -20,13 +21,16 @@ from .vsmc import SmcccRegs, Vsmc, smccc_name
 class Xen:
     def __init__(self, arch: Arch, build: XenBuild, domain: Domain, mem: GuestMemory, vcpu: VcpuControl,
                  console_out: Callable[[bytes], None], console_in: ConsoleInput,
-                 log: Callable[[str], None], tracing: bool = False):
+                 log: Callable[[str], None], tracing: bool = False, warn: Callable[[str], None] | None = None,
+                 on_trace: Callable[[TraceRecord], None] | None = None):
         self.arch = arch
         self.build = build
         self.domain = domain
         self.log = log
+        self.warn = warn or log  # xenhvc's own warnings (not Xen's log)
         self.tracing = tracing
         self.trace: list[TraceRecord] = []
+        self.on_trace = on_trace
         self._boot_ns = time.monotonic_ns()
         self._time_offset_ns = 0
         self.vsmc = Vsmc(domain, is_64bit=arch.word_bits == 64)
@@ -80,29 +84,34 @@ class Xen:
         if self.domain.watchdogs != [None] * len(self.domain.watchdogs):
             self.run_timers()
         if self.tracing:
-            self.trace.append(TraceRecord("hypercall", hypercall_name(nr), args,
-                                          format_args(spec, args, handler.subops if handler else None),
-                                          result, tuple(self.ctx.notes) if handler else (), pc))
+            self._record(TraceRecord("hypercall", hypercall_name(nr), args,
+                                     format_args(spec, args, handler.subops if handler else None),
+                                     result, tuple(self.ctx.notes) if handler else (), pc))
         return result
 
     def _not_modelled(self, nr: int) -> int:
         if nr not in self._warned:
             self._warned.add(nr)
-            self.log(f"xenhvc: {hypercall_name(nr)} is not modelled yet; answering -ENOSYS")
+            self.warn(f"{hypercall_name(nr)} is not modelled yet; answering -ENOSYS")
         return -Errno.ENOSYS
 
     def smccc(self, regs: SmcccRegs, pc: int = 0) -> None:
         fid = regs.get(0) & 0xFFFFFFFF
-        args = (fid,) + tuple(regs.get(n) for n in (1, 2, 3)) if self.tracing else ()
+        args = (fid,) + tuple(regs.get(n) for n in range(1, 1 + SMCCC_ARITY.get(fid, 0))) if self.tracing else ()
         if not self.vsmc.call(regs):
             self.log(f"d{self.domain.domid}v0 Unhandled SMC/HVC: {fid:#x}")
         if self.tracing:
             result = self.arch.to_signed(regs.get(0)) if not self.domain.is_shutting_down else None
-            self.trace.append(TraceRecord("smccc", smccc_name(fid), args, ", ".join(hex(a) for a in args[1:] if a) or "",
+            self._record(TraceRecord("smccc", smccc_name(fid), args, ", ".join(hex(a) for a in args[1:]),
                                           result, (), pc))
 
     def invalid_hvc(self, imm: int, pc: int) -> None:
         self.log(f"d{self.domain.domid}v0 Invalid HVC imm {imm:#x}")
         if self.tracing:
-            self.trace.append(TraceRecord("undef", f"hvc #{imm:#x}", (imm,),
-                                          "undefined instruction injected", None, (), pc))
+            self._record(TraceRecord("undef", f"hvc #{imm:#x}", (imm,), "undefined instruction injected", None,
+                                     (), pc))
+
+    def _record(self, record: TraceRecord) -> None:
+        self.trace.append(record)
+        if self.on_trace:
+            self.on_trace(record)
