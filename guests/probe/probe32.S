@@ -110,23 +110,24 @@ undef_entry_thumb:                  /* Undefined mode, Thumb state */
     .balign 4
 undef_common:
     mrs     r1, cpsr
-    mrs     r2, spsr
-    mov     r3, lr
+    mrs     r2, spsr                /* SPSR_und */
+    mov     r3, lr                  /* LR_und */
+    cps     #0x13
+    mrs     r4, spsr                /* SPSR_svc */
+    cps     #0x1b
+    push    {r4, r5}                /* 5th argument (sp stays 8-aligned) */
     bl      probe_undef             /* returns resume address | Thumb bit */
-    /* SPSR: the saved flags (NZCVQ), SVC mode with A, I, F masked as at
-     * entry, T = bit 0 of the resume address. Not the whole saved SPSR_und:
-     * real Xen 4.17 (arm64) leaves SPSR_und 0 for an injected undef. */
-    mrs     r1, spsr
-    and     r1, r1, #0xf8000000
-    orr     r1, r1, #0x1d3
-    tst     r0, #1
-    orrne   r1, r1, #0x20
-    bic     r0, r0, #1
-    msr     spsr_fsxc, r1
-    mov     lr, r0
-    ldmfd   sp!, {r0-r12}
-    add     sp, sp, #4              /* saved lr_und */
-    movs    pc, lr                  /* CPSR <- SPSR, resume in SVC */
+    add     sp, sp, #8
+    /*
+     * Resume without trusting SPSR_und/LR_und: restore r0-r11, switch to SVC
+     * mode with cps (A, I, F masked) and bx to the known label. r12 is
+     * clobbered (the hvc sites declare it so).
+     */
+    mov     r12, r0
+    ldmfd   sp!, {r0-r11}
+    add     sp, sp, #8              /* saved r12, lr_und */
+    cpsid   aif, #0x13
+    bx      r12
     .ltorg
 
 /* any other vector: r0 = vector offset; no return (probe_other prints and

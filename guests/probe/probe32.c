@@ -418,6 +418,8 @@ void bad_hvc_thumb(void);
 static volatile u32 cur_hvc;        /* address of the faulting hvc */
 static volatile u32 cur_resume;     /* where to resume, | 1 for Thumb */
 static volatile u32 undef_count;
+#define SPSR_UND_MARK 0x200001d7u       /* C, Abort mode, A I F */
+#define SPSR_SVC_MARK 0x100001d1u       /* V, FIQ mode, A I F */
 
 static u32 arm_b(u32 from, u32 to)
 {
@@ -517,7 +519,7 @@ static u32 setup_vectors(void)
 }
 
 /* called from undef_common (Undefined mode) */
-u32 probe_undef(u32 entered_thumb, u32 cpsr, u32 spsr, u32 lr)
+u32 probe_undef(u32 entered_thumb, u32 cpsr, u32 spsr, u32 lr, u32 spsr_svc)
 {
     undef_count++;
     ps("  undef: CPSR.M=");
@@ -530,7 +532,8 @@ u32 probe_undef(u32 entered_thumb, u32 cpsr, u32 spsr, u32 lr)
     pdec((spsr >> 5) & 1);
     ps(" M=");
     phex(spsr & 0x1f);
-    ps(")");
+    ps(") SPSR_svc=");
+    phex(spsr_svc);
     flush();
     ps("  undef: LR_und=");
     phex(lr);
@@ -588,7 +591,20 @@ static void bad_hvc_case(int thumb, const char *what, void (*fn)(void),
     ps(", resume at ");
     phex(cur_resume);
     flush();
+    /* markers, to see which SPSR the handler reads */
+    u32 cpsr, m_und = SPSR_UND_MARK, m_svc = SPSR_SVC_MARK;
+    asm volatile("cps #0x1b\n"
+                 "msr spsr_fsxc, %0\n"
+                 "cps #0x13\n"
+                 "msr spsr_fsxc, %1\n"
+                 "isb\n" : : "r"(m_und), "r"(m_svc) : "memory");
+    ps("  before: SPSR_und set to ");
+    phex(m_und);
+    ps(", SPSR_svc set to ");
+    phex(m_svc);
+    flush();
     fn();
+    asm volatile("mrs %0, cpsr" : "=r"(cpsr));
     ps("  after ");
     ps(what);
     ps(": ");
@@ -596,6 +612,8 @@ static void bad_hvc_case(int thumb, const char *what, void (*fn)(void),
         ps("hvc #0x1234 returned WITHOUT an exception");
     else
         ps("resumed after the hvc");
+    ps(", CPSR=");
+    phex(cpsr);
     flush();
 }
 

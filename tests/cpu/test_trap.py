@@ -363,3 +363,56 @@ scratch: .space 16
     r0, r1, r2, cpsr = struct.unpack("<4I", result.console)
     assert (r0, r1, r2) == (0, 0xFFFFFFFF, result.dtb_addr)
     assert cpsr & 0x1FF == 0x1D3  # SVC, A I F masked
+
+
+def _link_elf(tmp_path, isa: str, body: str) -> bytes:
+    import subprocess
+
+    from xenhvc.testing import hypercall_prelude
+
+    cross = "aarch64-linux-gnu-" if isa == "a64" else "arm-linux-gnueabihf-"
+    head = "" if isa == "a64" else ".syntax unified\n.arch armv7-a\n.arch_extension virt\n.thumb\n.thumb_func\n"
+    (tmp_path / "g.S").write_text(hypercall_prelude() + head + ".globl _start\n_start:\n" + body + "\n")
+    flags = [] if isa == "a64" else ["-march=armv7ve"]
+    subprocess.run([cross + "as", *flags, "-o", tmp_path / "g.o", tmp_path / "g.S"], check=True)
+    subprocess.run([cross + "ld", "-Ttext=0x70010000", "-e", "_start", "-o", tmp_path / "g.elf", tmp_path / "g.o"],
+                   check=True)
+    return (tmp_path / "g.elf").read_bytes()
+
+
+def test_elf64_guest_runs_at_its_physical_address(tmp_path):
+    body = """
+    adr x1, 1f
+    mov x0, #2
+    mov x16, #__HYPERVISOR_sched_op
+    hvc #0xea1
+    b .
+    .balign 4
+1:  .word 1
+"""
+    result = run_guest(_link_elf(tmp_path, "a64", body))
+    assert result.entry == 0x70010000 and result.exit_code == ExitCode.REBOOT
+
+
+def test_elf32_thumb_entry_runs_in_thumb(tmp_path):
+    body = """
+    movs r0, #2
+    adr r1, 1f
+    mov.w r12, #__HYPERVISOR_sched_op
+    hvc.w #0xea1
+    b .
+    .balign 4
+1:  .word 3
+"""
+    result = run_guest(_link_elf(tmp_path, "t32", body))
+    assert result.exit_code == ExitCode.CRASH
+    assert result.trace[0].name == "sched_op"
+
+
+def test_gzip_image_runs():
+    import gzip
+
+    from tests.conftest import EXAMPLES
+
+    result = run_guest(gzip.compress((EXAMPLES / "hello-a64.Image").read_bytes()))
+    assert result.console == b"Hello from A64 guest on Xen!\n" and result.exit_code == 0
