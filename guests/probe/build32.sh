@@ -7,6 +7,7 @@
 #
 # Run them under real Xen (see /work/shared/design/ARCHITECTURE.md):
 #   guests/probe/build32.sh --run  # also writes probe-{a32,t32}.transcript.txt
+# KEEP_ELF=DIR also copies the linked ELF files (for objdump) to DIR.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -37,7 +38,7 @@ build() {   # build NAME -marm|-mthumb
     "${X}ld" -nostdlib -static -no-pie --no-warn-rwx-segments -T "$here/probe32.ld" \
         -o "$tmp/$name.elf" "$tmp/start.o" "$tmp/$name.o"
     "${X}objcopy" -O binary "$tmp/$name.elf" "$tmp/$name.bin"
-    cp "$tmp/$name.elf" "${KEEP_ELF:-$tmp}/" 2>/dev/null || true
+    if [[ -n "${KEEP_ELF:-}" ]]; then cp "$tmp/$name.elf" "$KEEP_ELF/"; fi
     mv -f "$tmp/$name.bin" "$here/$name.zImage"
     echo "built $name.zImage ($(stat -c %s "$here/$name.zImage") bytes)"
 }

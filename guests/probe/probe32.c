@@ -591,7 +591,13 @@ static void bad_hvc_case(int thumb, const char *what, void (*fn)(void),
     ps(", resume at ");
     phex(cur_resume);
     flush();
-    /* markers, to see which SPSR the handler reads */
+    /*
+     * Markers, to see which SPSR the handler reads. Under the QEMU 7.2 oracle
+     * the handler reads the SVC marker as SPSR_und and SPSR_svc as 0, though
+     * Xen 4.17 stores the old CPSR in regs->spsr_und and its arm64 exit path
+     * writes that to SPSR_und: apparently QEMU TCG keeps the current AArch32
+     * mode's SPSR apart from the banked copies EL2 reads and writes.
+     */
     u32 cpsr, m_und = SPSR_UND_MARK, m_svc = SPSR_SVC_MARK;
     asm volatile("cps #0x1b\n"
                  "msr spsr_fsxc, %0\n"

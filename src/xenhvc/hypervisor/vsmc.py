@@ -89,30 +89,13 @@ class Vsmc:
                        SmcccFid.ARM_SMCCC_ARCH_WORKAROUND_3)
 
     def _hypervisor(self, regs: SmcccRegs, fid: int) -> bool:
-        if fid == SmcccFid.XEN_CALL_COUNT:
-            regs.set(0, S.XEN_SMCCC_FUNCTION_COUNT)
-        elif fid == SmcccFid.XEN_CALL_UID:
-            _fill_uid(regs, S.XEN_SMCCC_UID.bytes)
-        elif fid == SmcccFid.XEN_REVISION:
-            regs.set(0, S.XEN_SMCCC_REVISION[0])
-            regs.set(1, S.XEN_SMCCC_REVISION[1])
-        else:
-            return False
-        return True
+        return _service_query(regs, fid, SmcccFid.XEN_CALL_COUNT, S.XEN_SMCCC_FUNCTION_COUNT,
+                              S.XEN_SMCCC_UID.bytes, S.XEN_SMCCC_REVISION)
 
     def _sssc(self, regs: SmcccRegs, fid: int) -> bool:
-        if self._psci_0_2(regs, fid):
-            return True
-        if fid == SmcccFid.SSSC_CALL_COUNT:
-            regs.set(0, S.SSSC_SMCCC_FUNCTION_COUNT)
-        elif fid == SmcccFid.SSSC_CALL_UID:
-            _fill_uid(regs, S.SSSC_SMCCC_UID.bytes)
-        elif fid == SmcccFid.SSSC_REVISION:
-            regs.set(0, S.SSSC_SMCCC_REVISION[0])
-            regs.set(1, S.SSSC_SMCCC_REVISION[1])
-        else:
-            return False
-        return True
+        return self._psci_0_2(regs, fid) or _service_query(
+            regs, fid, SmcccFid.SSSC_CALL_COUNT, S.SSSC_SMCCC_FUNCTION_COUNT, S.SSSC_SMCCC_UID.bytes,
+            S.SSSC_SMCCC_REVISION)
 
     # -- PSCI -------------------------------------------------------------------------------------
     def _psci_0_1(self, regs: SmcccRegs, fid: int) -> bool:
@@ -174,9 +157,22 @@ def _unhandled(regs: SmcccRegs, fid: int) -> bool:
     return False
 
 
-def _fill_uid(regs: SmcccRegs, raw: bytes) -> None:
-    for n in range(4):
-        regs.set(n, int.from_bytes(raw[4 * n: 4 * n + 4], "little"))
+def _service_query(regs: SmcccRegs, fid: int, count_fid: int, count: int, uid: bytes,
+                   revision: tuple[int, int]) -> bool:
+    """A service's CALL_COUNT (0xFF00), CALL_UID (0xFF01) and REVISION (0xFF03) queries
+    (fill_function_call_count, fill_uid, fill_revision)."""
+    query = fid - count_fid
+    if query == 0:
+        regs.set(0, count)
+    elif query == 1:  # UID: four bytes per register, first byte in the low bits
+        for n in range(4):
+            regs.set(n, int.from_bytes(uid[4 * n: 4 * n + 4], "little"))
+    elif query == 3:
+        regs.set(0, revision[0])
+        regs.set(1, revision[1])
+    else:
+        return False
+    return True
 
 
 def _vaffinity_to_vcpuid(mpidr: int) -> int:
