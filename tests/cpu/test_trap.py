@@ -416,3 +416,44 @@ def test_gzip_image_runs():
 
     result = run_guest(gzip.compress((EXAMPLES / "hello-a64.Image").read_bytes()))
     assert result.console == b"Hello from A64 guest on Xen!\n" and result.exit_code == 0
+
+
+def test_guest_with_mmu_on_is_reported_as_not_modelled():
+    """Hypercall pointers are virtual addresses; until the stage-1 walker exists (Linux-boot
+    work) a guest that turned its MMU on gets one clear line and exit code 40, not a wrong answer."""
+    from xenhvc.cli import main
+    import io
+
+    image = assemble_guest("a64", """
+    adr x0, ttb
+    mov x1, #0x40000000
+    movk x1, #0x0701
+    str x1, [x0, #8]              // L1[1]: 0x40000000-0x7fffffff identity, AF, inner shareable
+    msr ttbr0_el1, x0
+    mov x0, #0xff
+    msr mair_el1, x0
+    ldr x0, =0x800019             // T0SZ=25 (4K granule, start at level 1), EPD1
+    msr tcr_el1, x0
+    isb
+    mrs x0, sctlr_el1
+    orr x0, x0, #1
+    msr sctlr_el1, x0
+    isb
+    mov x0, #1
+    adr x1, buf
+    xen_hypercall __HYPERVISOR_xen_version
+    shutdown 0
+    .ltorg
+buf: .space 16
+    .balign 4096
+ttb: .space 4096
+""")
+    import tempfile, os
+    with tempfile.NamedTemporaryFile(suffix=".Image", delete=False) as f:
+        f.write(image)
+    err = io.StringIO()
+    try:
+        rc = main(["run", f.name], stdout=io.BytesIO(), stderr=err, stdin=io.BytesIO())
+    finally:
+        os.unlink(f.name)
+    assert rc == 40 and "MMU on" in err.getvalue() and err.getvalue().count("\n") == 1
