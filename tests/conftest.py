@@ -34,6 +34,12 @@ class FakeMemory:
         off = self._off(addr, len(data))
         self.ram[off:off + len(data)] = data
 
+    def is_ram(self, gpa: int, length: int) -> bool:
+        return self.base <= gpa and gpa + max(length, 1) <= self.base + len(self.ram)
+
+    read_phys = copy_from_guest
+    write_phys = copy_to_guest
+
 
 class FakeVcpu:
     def __init__(self):

@@ -103,7 +103,8 @@ def run_image(image: str | Path | bytes | KernelImage, config: RunConfig = RunCo
     domain = make_domain(config.domid)
     build = config.build if config.build.debug == config.debug_build else _with_debug(config.build, config.debug_build)
     xen = Xen(kernel.arch, build, domain, machine.mem, machine.cpu, console_out,
-              console_in or NoInput(), log, tracing=config.trace or on_trace is not None, warn=warn, on_trace=on_trace)
+              console_in or NoInput(), log, tracing=config.trace or on_trace is not None, warn=warn, on_trace=on_trace,
+              memory_pages=config.memory >> 12)
     machine.attach(xen, config.debug_build)
     stop = machine.run(xen, Limits(config.max_instructions, config.timeout or None))
     return RunResult(bytes(sinks.console), stop, tuple(xen.trace), tuple(sinks.log), tuple(sinks.warnings), kernel,

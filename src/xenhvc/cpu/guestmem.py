@@ -47,3 +47,16 @@ class GuestMemory:
                 self.uc.mem_write(self._translate(addr + done, chunk), data[done:done + chunk])
                 done += chunk
             raise
+
+    def is_ram(self, gpa: int, length: int) -> bool:
+        return self.bank.contains(gpa, max(length, 1))
+
+    def read_phys(self, gpa: int, length: int) -> bytes:
+        if not self.is_ram(gpa, length):
+            raise GuestFault(gpa)
+        return bytes(self.uc.mem_read(gpa, length))
+
+    def write_phys(self, gpa: int, data: bytes) -> None:
+        if not self.is_ram(gpa, len(data)):
+            raise GuestFault(gpa)
+        self.uc.mem_write(gpa, data)

@@ -22,9 +22,18 @@ class GuestFault(Exception):
 
 
 class GuestMemory(Protocol):
+    """Guest memory as hypercalls reach it: copies take guest virtual addresses (handles); the
+    *_phys calls take guest-physical addresses (GFN-based interfaces such as vcpu_info)."""
+
     def copy_from_guest(self, addr: int, length: int) -> bytes: ...
 
     def copy_to_guest(self, addr: int, data: bytes) -> None: ...
+
+    def is_ram(self, gpa: int, length: int) -> bool: ...
+
+    def read_phys(self, gpa: int, length: int) -> bytes: ...
+
+    def write_phys(self, gpa: int, data: bytes) -> None: ...
 
 
 class ConsoleInput(Protocol):
@@ -60,6 +69,11 @@ class HypercallContext:
     vcpu: VcpuControl
     now_ns: Callable[[], int]  # Xen system time
     find_domain: Callable[[int], "Domain | None"]
+    #: call_handlers_arm for a nested call (multicall): (nr, raw args) -> result
+    call: Callable[[int, tuple[int, ...]], int]
+    warn: Callable[[str], None]  # xenhvc's own warnings
+    memory_pages: Callable[[], int]  # the domain's RAM in pages (domain_tot_pages)
+    find_domain_at_or_after: Callable[[int], "Domain | None"]
     #: decoded outputs a handler reports for the trace (e.g. ``port=5``)
     notes: list[str] = field(default_factory=list)
 

@@ -29,8 +29,31 @@ class Domain:
     blocked: bool = False
     #: SCHEDOP_pin_override is in force
     pin_override: bool = False
+    #: VM_ASSIST bits enabled (vm_assist)
+    vm_assist: int = 0
+    #: d->arch.hvm.params that have been set (absent ones read as 0)
+    hvm_params: dict[int, int] = field(default_factory=dict)
+    #: guest-physical address of vCPU0's registered vcpu_info, or None (still in shared_info)
+    vcpu_info: int | None = None
+    #: guest-virtual address of the registered runstate area, or None
+    runstate_area: int | None = None
+    #: XENPF_settime64: (secs, nsecs, system_time)
+    wallclock: tuple[int, int, int] | None = None
+    #: a multicall is being processed (_MCSF_in_multicall)
+    in_multicall: bool = False
     #: per-domain line buffer for unprivileged console output (d->pbuf)
     pbuf: bytearray = field(default_factory=bytearray)
+
+    def vcpu_info_contents(self) -> bytes:
+        """vcpu_info as Xen keeps it: no event pending, and Arm leaves the time fields at zero
+        (update_vcpu_system_time does nothing on Arm)."""
+        return bytes(48)
+
+    def runstate_bytes(self, now_ns: int) -> bytes:
+        """vcpu_runstate_info of the running vCPU: state running, entered at boot, all time running."""
+        import struct
+
+        return struct.pack("<i4xQ4Q", 0, 0, now_ns, 0, 0, 0)
 
     @property
     def is_shutting_down(self) -> bool:
@@ -51,5 +74,13 @@ def make_domain(domid: int) -> Domain:
     """dom0 is privileged and direct-mapped; any other id is an unprivileged dom0less-style domU."""
     privileged = domid == 0
     handle = DOM0_HANDLE if privileged else uuid.UUID(int=domid).bytes
-    return Domain(domid=domid, privileged=privileged, is_console=not privileged,
-                  direct_mapped=privileged, handle=handle)
+    d = Domain(domid=domid, privileged=privileged, is_console=not privileged,
+               direct_mapped=privileged, handle=handle)
+    if privileged:
+        # evtchn_allocate (domain_build.c): the event-channel PPI as a CALLBACK_IRQ of type PPI,
+        # active-low level; dom0 got IRQ 16 on the oracle
+        d.hvm_params[0] = (2 << 56) | (2 << 8) | DOM0_EVTCHN_IRQ
+    return d
+
+
+DOM0_EVTCHN_IRQ = 16

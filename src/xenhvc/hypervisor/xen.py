@@ -9,6 +9,7 @@ from ..abi.errno import Errno
 from ..abi.hypercalls import ARM_TABLE, coerce_arg, hypercall_name
 from ..abi.sched import Shutdown
 from ..abi.smccc import SMCCC_ARITY
+from ..abi.xen import DOMID_SELF
 from ..arch import Arch
 from ..trace import TraceRecord, format_args
 from .build import XenBuild
@@ -22,7 +23,7 @@ class Xen:
     def __init__(self, arch: Arch, build: XenBuild, domain: Domain, mem: GuestMemory, vcpu: VcpuControl,
                  console_out: Callable[[bytes], None], console_in: ConsoleInput,
                  log: Callable[[str], None], tracing: bool = False, warn: Callable[[str], None] | None = None,
-                 on_trace: Callable[[TraceRecord], None] | None = None):
+                 on_trace: Callable[[TraceRecord], None] | None = None, memory_pages: int = 0):
         self.arch = arch
         self.build = build
         self.domain = domain
@@ -36,7 +37,9 @@ class Xen:
         self.vsmc = Vsmc(domain, is_64bit=arch.word_bits == 64)
         self.ctx = HypercallContext(arch=arch, build=build, mem=mem, domain=domain, console_out=console_out,
                                     console_in=console_in, log=log, vcpu=vcpu, now_ns=self.now_ns,
-                                    find_domain=self.find_domain)
+                                    find_domain=self.find_domain, call=self.dispatch, warn=self.warn,
+                                    memory_pages=lambda: memory_pages,
+                                    find_domain_at_or_after=self.find_domain_at_or_after)
         self._warned: set[int] = set()
 
     # -- time and domains -------------------------------------------------------------------------
@@ -48,7 +51,11 @@ class Xen:
         self._time_offset_ns += max(0, when_ns - self.now_ns())
 
     def find_domain(self, domid: int) -> Domain | None:
-        return self.domain if domid == self.domain.domid else None
+        """rcu_lock_domain_by_any_id: DOMID_SELF names the caller."""
+        return self.domain if domid in (self.domain.domid, DOMID_SELF) else None
+
+    def find_domain_at_or_after(self, domid: int) -> Domain | None:
+        return self.domain if self.domain.domid >= domid else None
 
     def next_timer_ns(self) -> int | None:
         deadlines = [w.deadline_ns for w in self.domain.watchdogs if w is not None]
@@ -66,28 +73,31 @@ class Xen:
     # -- entry points from the trap layer ------------------------------------------------------------
     def hypercall(self, nr: int, raw_args: tuple[int, ...], pc: int = 0) -> int:
         """do_trap_hypercall's call_handlers_arm: returns the signed result for x0/r0."""
-        spec = ARM_TABLE.get(nr)
-        handler = HANDLERS.get(nr) if spec is not None else None
-        if spec is None:
-            result = -Errno.ENOSYS
-            args = raw_args
-        else:
-            args = tuple(coerce_arg(k, v) for k, v in zip(spec.params, raw_args))
-            if handler is None:
-                result = self._not_modelled(nr)
-            else:
-                self.ctx.notes = []
-                try:
-                    result = handler.fn(self.ctx, *args)
-                except GuestFault:
-                    result = -Errno.EFAULT
-        if self.domain.watchdogs != [None] * len(self.domain.watchdogs):
+        self.ctx.notes = []
+        result = self.dispatch(nr, raw_args)
+        if any(self.domain.watchdogs):
             self.run_timers()
         if self.tracing:
+            spec = ARM_TABLE.get(nr)
+            handler = HANDLERS.get(nr) if spec is not None else None
+            args = tuple(coerce_arg(k, v) for k, v in zip(spec.params, raw_args)) if spec else raw_args
             self._record(TraceRecord("hypercall", hypercall_name(nr), args,
                                      format_args(spec, args, handler.subops if handler else None),
-                                     result, tuple(self.ctx.notes) if handler else (), pc))
+                                     result, tuple(self.ctx.notes), pc))
         return result
+
+    def dispatch(self, nr: int, raw_args: tuple[int, ...]) -> int:
+        """One hypercall through the Arm table (also the multicall path)."""
+        spec = ARM_TABLE.get(nr)
+        if spec is None:
+            return -Errno.ENOSYS
+        handler = HANDLERS.get(nr)
+        if handler is None:
+            return self._not_modelled(nr)
+        try:
+            return handler.fn(self.ctx, *(coerce_arg(k, v) for k, v in zip(spec.params, raw_args)))
+        except GuestFault:
+            return -Errno.EFAULT
 
     def _not_modelled(self, nr: int) -> int:
         if nr not in self._warned:
