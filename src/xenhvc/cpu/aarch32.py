@@ -4,6 +4,7 @@ from __future__ import annotations
 from unicorn import UC_ARCH_ARM, UC_MODE_ARM, Uc
 from unicorn import arm_const as c
 
+from .regio import RegIO
 from ..arch import aarch32
 
 ARCH = aarch32.ARCH
@@ -38,6 +39,7 @@ class Cpu:
 
     def __init__(self, uc: Uc):
         self.uc = uc
+        self.io = RegIO(uc, ARCH.word_bits)
 
     def configure(self) -> None:
         self.uc.cpr_write(*SCR[:5], SCR[5], SCR[6], SCR_NS | SCR_HCE)
@@ -55,7 +57,7 @@ class Cpu:
 
     def hvc_immediate(self, pc: int) -> int:
         """The imm16 of the HVC just executed, from the syndrome (HSR.ISS)."""
-        return self.uc.reg_read(c.UC_ARM_REG_ESR) & HVC_ESR_IMM_MASK
+        return self.io.read(c.UC_ARM_REG_ESR) & HVC_ESR_IMM_MASK
 
     def pc(self) -> int:
         return self.uc.reg_read(c.UC_ARM_REG_PC)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from unicorn import UC_ARCH_ARM64, UC_MODE_ARM, Uc
 from unicorn import arm64_const as c
 
+from .regio import RegIO
 from ..arch import aarch64
 
 ARCH = aarch64.ARCH
@@ -38,6 +39,7 @@ class Cpu:
 
     def __init__(self, uc: Uc):
         self.uc = uc
+        self.io = RegIO(uc, ARCH.word_bits)
 
     def configure(self) -> None:
         self.uc.cpr_write(*SCR_EL3, SCR_NS | SCR_HCE | SCR_RW)
@@ -54,8 +56,7 @@ class Cpu:
 
     def hvc_immediate(self, pc: int) -> int:
         """The imm16 of the HVC just executed (PC is past it): decoded from the instruction."""
-        insn = int.from_bytes(self.uc.mem_read(pc - 4, 4), "little")
-        return (insn >> 5) & 0xFFFF
+        return (self.io.read_u32(pc - 4) >> 5) & 0xFFFF
 
     def pc(self) -> int:
         return self.uc.reg_read(c.UC_ARM64_REG_PC)

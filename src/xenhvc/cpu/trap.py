@@ -11,6 +11,7 @@ from ..abi.errno import Errno
 from ..abi.hypercalls import ARM_TABLE
 from ..abi.xen import DEBUG_POISON, SMCCC_HVC_IMM, XEN_HYPERCALL_TAG
 from ..hypervisor.xen import Xen
+from .regio import RegIO
 
 EXCEPTION_NAMES = {1: "undefined instruction", 2: "supervisor call (SVC)", 3: "prefetch abort",
                    4: "data abort", 5: "IRQ", 6: "FIQ", 7: "breakpoint", 13: "SMC", 16: "semihosting call"}
@@ -33,10 +34,12 @@ class TrapEntry:
     def __init__(self, uc: Uc, cpu, regs: dict[str, int], xen: Xen, debug_build: bool, in_ram):
         arch = cpu.arch
         self.uc, self.cpu, self.xen = uc, cpu, xen
+        self.io = cpu.io
         self.debug_build = debug_build
         self.in_ram = in_ram
         self.excp_hvc = cpu.excp_hvc
         self.regs = regs
+        self.pc_id = regs["pc"]
         self.nr_id = regs[arch.number_reg]
         self.arg_ids = tuple(regs[r] for r in arch.arg_regs)
         self.result_id = regs[arch.result_reg]
@@ -45,7 +48,7 @@ class TrapEntry:
         self.stop: tuple[str, int] | None = None  # (kind, pc) of a guest exception that ends the run
 
     def on_interrupt(self, uc: Uc, intno: int, _user_data) -> None:
-        pc = self.cpu.pc()
+        pc = self.io.read(self.pc_id)
         if intno != self.excp_hvc:
             self.stop = (EXCEPTION_NAMES.get(intno, f"exception {intno}"), pc)
             uc.emu_stop()
@@ -70,19 +73,19 @@ class TrapEntry:
             uc.emu_stop()
 
     def _hypercall(self, pc: int) -> None:
-        uc = self.uc
-        nr = uc.reg_read(self.nr_id)
+        read, write = self.io.read, self.io.write
+        nr = read(self.nr_id)
         spec = ARM_TABLE.get(nr)
         arity = spec.arity if spec is not None else (5 if self.xen.tracing else 0)
-        raw = tuple(uc.reg_read(self.arg_ids[i]) for i in range(arity))
+        raw = tuple([read(r) for r in self.arg_ids[:arity]])
         result = self.xen.hypercall(nr, raw, pc - 4)
-        uc.reg_write(self.result_id, result & self.mask)
+        write(self.result_id, result & self.mask)
         if self.debug_build and result != -Errno.ENOSYS:
             # do_trap_hypercall (!NDEBUG): poison the argument registers the call used, from the
             # highest down to arg2, and the number register
             for i in range(arity - 1, 0, -1):
-                uc.reg_write(self.arg_ids[i], DEBUG_POISON)
-            uc.reg_write(self.nr_id, DEBUG_POISON)
+                write(self.arg_ids[i], DEBUG_POISON)
+            write(self.nr_id, DEBUG_POISON)
 
     def _debug_trap(self, code: int, pc: int) -> None:
         """do_debug_trap (debug builds): 0xFFE0+n prints register n, 0xFFFD "Reached", 0xFFFE a

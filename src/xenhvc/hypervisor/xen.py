@@ -6,7 +6,7 @@ import time
 from typing import Callable
 
 from ..abi.errno import Errno
-from ..abi.hypercalls import ARM_TABLE, coerce_arg, hypercall_name
+from ..abi.hypercalls import ARM_TABLE, INT, UINT, coerce_arg, hypercall_name
 from ..abi.sched import Shutdown
 from ..abi.smccc import SMCCC_ARITY
 from ..abi.xen import DOMID_SELF
@@ -17,6 +17,18 @@ from .context import ConsoleInput, GuestFault, GuestMemory, HypercallContext, Vc
 from .domain import Domain
 from .handlers import HANDLERS
 from .vsmc import SmcccRegs, Vsmc, smccc_name
+
+
+def _cast(kind: str):
+    """The C parameter cast for one argument kind, or None where the register is taken whole."""
+    if kind in (INT, UINT):
+        return lambda v, kind=kind: coerce_arg(kind, v)
+    return None
+
+
+#: nr -> (handler function, per-argument casts): the table and the handlers joined once
+_ENTRIES = {nr: (HANDLERS[nr].fn, tuple(_cast(k) for k in spec.params))
+            for nr, spec in ARM_TABLE.items() if nr in HANDLERS}
 
 
 class Xen:
@@ -73,9 +85,10 @@ class Xen:
     # -- entry points from the trap layer ------------------------------------------------------------
     def hypercall(self, nr: int, raw_args: tuple[int, ...], pc: int = 0) -> int:
         """do_trap_hypercall's call_handlers_arm: returns the signed result for x0/r0."""
-        self.ctx.notes = []
+        if self.tracing:
+            self.ctx.notes = []
         result = self.dispatch(nr, raw_args)
-        if any(self.domain.watchdogs):
+        if self._watchdogs_armed():
             self.run_timers()
         if self.tracing:
             spec = ARM_TABLE.get(nr)
@@ -88,16 +101,20 @@ class Xen:
 
     def dispatch(self, nr: int, raw_args: tuple[int, ...]) -> int:
         """One hypercall through the Arm table (also the multicall path)."""
-        spec = ARM_TABLE.get(nr)
-        if spec is None:
-            return -Errno.ENOSYS
-        handler = HANDLERS.get(nr)
-        if handler is None:
-            return self._not_modelled(nr)
+        entry = _ENTRIES.get(nr)
+        if entry is None:
+            return -Errno.ENOSYS if nr not in ARM_TABLE else self._not_modelled(nr)
+        fn, casts = entry
         try:
-            return handler.fn(self.ctx, *(coerce_arg(k, v) for k, v in zip(spec.params, raw_args)))
+            return fn(self.ctx, *[cast(v) if cast else v for cast, v in zip(casts, raw_args)])
         except GuestFault:
             return -Errno.EFAULT
+
+    def _watchdogs_armed(self) -> bool:
+        for w in self.domain.watchdogs:
+            if w is not None:
+                return True
+        return False
 
     def _not_modelled(self, nr: int) -> int:
         if nr not in self._warned:
