@@ -14,7 +14,7 @@ XEN_DOM0LESS_BOOTARGS = "console=dtuart dtuart=/pl011@9000000 loglvl=all guest_l
 
 def dom0less_dtb(qemu_dtb: bytes, image_size: int, bootargs: str, *, name: str = "domU1",
                  xen_bootargs: str = XEN_DOM0LESS_BOOTARGS, kernel_addr: int = KERNEL_ADDR,
-                 memory_kb: int = DOMU_MEMORY_KB) -> bytes:
+                 memory_kb: int = DOMU_MEMORY_KB, dom0: tuple[int, int, str] | None = None) -> bytes:
     """QEMU's tree plus, under /chosen::
 
         #address-cells = <1>; #size-cells = <1>;
@@ -26,7 +26,9 @@ def dom0less_dtb(qemu_dtb: bytes, image_size: int, bootargs: str, *, name: str =
                               reg = <0x4a000000 SIZE>; bootargs = "..."; };
         };
 
-    (``fdt`` writes a node's properties before its subnodes, as Xen's parser needs.)"""
+    (``fdt`` writes a node's properties before its subnodes, as Xen's parser needs.) ``dom0``
+    = (address, size, bootargs) adds a dom0 kernel module directly under /chosen, as QEMU's
+    guest-loader would (it does not touch a tree given with -dtb)."""
     try:
         tree = fdt.parse_dtb(qemu_dtb)
     except Exception as e:  # the fdt library raises bare Exceptions on bad input
@@ -37,6 +39,8 @@ def dom0less_dtb(qemu_dtb: bytes, image_size: int, bootargs: str, *, name: str =
     chosen.set_property("xen,xen-bootargs", xen_bootargs)
     if chosen.exist_subnode(name):
         chosen.remove_subnode(name)
+    if dom0 is not None:
+        chosen.append(_module(*dom0))
     domain = fdt.Node(name)
     domain.append(fdt.PropStrings("compatible", "xen,domain"))
     domain.append(fdt.PropWords("#address-cells", 1))
@@ -44,10 +48,19 @@ def dom0less_dtb(qemu_dtb: bytes, image_size: int, bootargs: str, *, name: str =
     domain.append(fdt.PropWords("memory", 0, memory_kb))
     domain.append(fdt.PropWords("cpus", 1))
     domain.append(fdt.Property("vpl011"))
-    module = fdt.Node(f"module@{kernel_addr:x}")
-    module.append(fdt.PropStrings("compatible", "multiboot,kernel", "multiboot,module"))
-    module.append(fdt.PropWords("reg", kernel_addr, image_size))
-    module.append(fdt.PropStrings("bootargs", bootargs))
-    domain.append(module)
+    domain.append(_module(kernel_addr, image_size, bootargs))
     chosen.append(domain)
     return tree.to_dtb(version=17)
+
+
+def _module(addr: int, size: int, bootargs: str) -> fdt.Node:
+    module = fdt.Node(f"module@{addr:x}")
+    module.append(fdt.PropStrings("compatible", "multiboot,kernel", "multiboot,module"))
+    module.append(fdt.PropWords("reg", addr, size))
+    module.append(_string("bootargs", bootargs))
+    return module
+
+
+def _string(name: str, value: str) -> fdt.Property:
+    """A string property; ``fdt`` refuses an empty string, which is one NUL byte in a DTB."""
+    return fdt.PropStrings(name, value) if value else fdt.PropBytes(name, data=b"\0")
