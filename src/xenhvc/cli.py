@@ -153,6 +153,10 @@ def _open_trace(stack: contextlib.ExitStack, path: str) -> TextIO:
         raise UsageError(f"cannot write trace to {path}: {e.strerror}") from None
 
 
+from .oracle.commands import diff_cmd, oracle_cmd  # noqa: E402  (the real-Xen oracle's commands)
+cli.add_command(oracle_cmd); cli.add_command(diff_cmd)  # noqa: E702
+
+
 def main(argv: list[str] | None = None, stdout: BinaryIO | None = None, stderr: TextIO | None = None,
          stdin: BinaryIO | None = None) -> int:
     stdout = stdout if stdout is not None else sys.stdout.buffer

@@ -1,0 +1,117 @@
+"""``xenhvc oracle`` and ``xenhvc diff``: the real-Xen oracle on the command line (registered by
+xenhvc.cli). Like every xenhvc command they get their streams from click's context object
+``(stdout: binary, stderr: text, stdin)``."""
+from __future__ import annotations
+
+import difflib
+
+import click
+
+from ..errors import UsageError
+from ..stop import ExitCode
+
+ORACLE_EPILOG = """\b
+The exit code is how the guest stopped, read from Xen's log with the
+codes of `xenhvc run` (0 poweroff, 10 reboot, 11 suspend, 12 crash,
+13 watchdog, 14 soft_reset, 15 other reason, 21 --timeout reached);
+3 if Xen refused the image, 69 if QEMU or Xen is not installed."""
+
+DIFF_EPILOG = """\b
+Exit codes: 0 the transcripts and the exit codes are identical, 1 they
+differ; 2 usage error, 3 bad image, 69 QEMU or Xen not installed."""
+
+
+def _boot(image: str, domid: int, bootargs: str, timeout: float):
+    from . import boot_dom0, boot_domu
+
+    if timeout <= 0:
+        raise UsageError("--timeout must be positive")
+    if domid == 0:
+        return boot_dom0(image, bootargs=bootargs, timeout=timeout)
+    if domid == 1:
+        return boot_domu(image, bootargs=bootargs, timeout=timeout)
+    raise UsageError(f"--domid {domid}: real Xen 4.17 numbers dom0less domains from 1, so the oracle runs "
+                     "dom0 (--domid 0) or domain 1 (--domid 1)")
+
+
+_common = [
+    click.argument("image", type=click.Path(dir_okay=False)),
+    click.option("--domid", type=int, default=0, show_default=True,
+                 help="0 boots IMAGE as dom0; 1 as an unprivileged dom0less domU."),
+    click.option("--bootargs", default="console=hvc0", show_default=True, help="The guest's /chosen/bootargs."),
+    click.option("--timeout", type=float, default=30.0, show_default=True,
+                 help="Kill QEMU after this many seconds of wall time."),
+]
+
+
+def _options(func):
+    for decorator in reversed(_common):
+        func = decorator(func)
+    return func
+
+
+@click.command("oracle", epilog=ORACLE_EPILOG)
+@_options
+@click.option("--log", "log_file", metavar="FILE", help="Write Xen's log to FILE instead of stderr.")
+@click.pass_obj
+def oracle_cmd(io, image, domid, bootargs, timeout, log_file):
+    """Boot IMAGE on real Xen 4.17 under QEMU and report what the guest did.
+
+    stdout carries the guest's console transcript; Xen's log goes to stderr as "(XEN) ..." lines
+    (or to --log FILE), then the stop reason."""
+    stdout, stderr, _ = io
+    result = _boot(image, domid, bootargs, timeout)
+    stdout.write(result.console)
+    stdout.flush()
+    log_text = "".join(f"(XEN) {line}\n" for line in result.xen_log)
+    if log_file is None:
+        stderr.write(log_text)
+    else:
+        try:
+            with open(log_file, "w") as f:
+                f.write(log_text)
+        except OSError as e:
+            raise UsageError(f"cannot write the log to {log_file}: {e.strerror}") from None
+    stderr.write(f"xenhvc: real Xen: {result.describe()}, {result.elapsed:.2f} s\n")
+    return int(result.exit_code)
+
+
+@click.command("diff", epilog=DIFF_EPILOG)
+@_options
+@click.pass_obj
+def diff_cmd(io, image, domid, bootargs, timeout):
+    """Run IMAGE on the model and on real Xen 4.17 and compare.
+
+    Prints a unified diff of the two console transcripts (nothing if they agree) and a final line
+    about the two exit codes."""
+    from ..loader.image import read_image
+    from ..session import RunConfig, run_image
+
+    stdout, _, _ = io
+    kernel = read_image(image)  # a bad image is refused before QEMU starts
+    if timeout <= 0:
+        raise UsageError("--timeout must be positive")
+    model = run_image(kernel, RunConfig(bootargs=bootargs, domid=domid, timeout=timeout))
+    real = _boot(image, domid, bootargs, timeout)
+    diff = list(difflib.unified_diff(_lines(model.console), _lines(real.console),
+                                     "xenhvc model", "real Xen 4.17", lineterm=""))
+    for line in diff:
+        stdout.write(line.encode(errors="backslashreplace") + b"\n")
+    model_code, real_code = ExitCode(model.exit_code), real.exit_code
+    same = model_code == real_code
+    verdict = "identical" if not diff and same else "DIFFERENT"
+    stdout.write(f"transcripts {'identical' if not diff else 'differ'}; exit codes: model {int(model_code)} "
+                 f"({model_code.name}), real Xen {int(real_code)} ({real_code.name}): {verdict}\n".encode())
+    stdout.flush()
+    return 0 if not diff and same else 1
+
+
+def _lines(console: bytes) -> list[str]:
+    """Transcript lines for difflib; a last line without "\\n" is marked so it differs from one with."""
+    text = console.decode("utf-8", errors="backslashreplace")
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    else:
+        lines[-1] += "\\ (no newline at end)"
+    return lines
