@@ -39,4 +39,17 @@ static inline u32 get32(const void *p) { const u8 *b = p; return b[0] | b[1] << 
 static inline u16 get16(const void *p) { const u8 *b = p; return b[0] | b[1] << 8; }
 static inline u64 get64(const void *p) { return get32(p) | (u64)get32((const u8 *)p + 4) << 32; }
 static inline void *xt_clear(unsigned int n) { memset(xt_buf, 0, n); return xt_buf; }
+/* a count Xen returns whose value is a memory size: print only its sign */
+static inline void xt_show_count(const char *label, long r)
+{
+    if (r < 0)
+        rt_show(label, r);
+    else
+        rt_printf("%s = %s\n", label, r ? "positive" : "0");
+}
+#if defined(__aarch64__)
+#define XT_64BIT 1
+#else
+#define XT_64BIT 0
+#endif
 #endif

@@ -201,6 +201,18 @@ void rt_show(const char *label, long r)
         rt_printf("%s = %#lx\n", label, (ulong)r);
 }
 
+void rt_showf(long r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    rt_vprintf(fmt, ap);
+    va_end(ap);
+    if (r < 0 && r > -4096)
+        rt_printf(" = %ld (%s)\n", r, rt_errname(r));
+    else
+        rt_printf(" = %#lx\n", (ulong)r);
+}
+
 void rt_hexdump(const char *label, const void *p, unsigned int n)
 {
     const u8 *b = p;

@@ -36,6 +36,8 @@ void rt_flush(void);
 /* "label = <value>": hex for >= 0, "-N (ENAME)" for a negative errno */
 void rt_show(const char *label, long r);
 const char *rt_errname(long r);
+/* the same with a printf-formatted label */
+void rt_showf(long r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void rt_hexdump(const char *label, const void *p, unsigned int n);
 void rt_showstr(const char *label, const char *s, unsigned int max);
 
