@@ -45,11 +45,13 @@ class OracleResult:
 
     console: bytes  # the guest's console transcript ("\r\n" from Xen's serial undone)
     xen_log: tuple[str, ...]  # Xen's lines, without the "(XEN) " prefix
-    exit_code: ExitCode
+    exit_code: ExitCode | None  # None: ended on ``stop_on`` before Xen said how the guest stopped
     detail: str  # why the run stopped, in Xen's words where it said any
     elapsed: float  # wall seconds from starting QEMU to its end
     raw: bytes  # QEMU's serial output exactly as received
     domid: int = 0
 
     def describe(self) -> str:
+        if self.exit_code is None:
+            return self.detail
         return f"{self.detail} (exit {int(self.exit_code)})"
