@@ -118,7 +118,9 @@ def _compile(pattern: Pattern | None) -> re.Pattern[bytes] | None:
     if pattern is None:
         return None
     if isinstance(pattern, re.Pattern):
-        pattern = pattern.pattern
+        if isinstance(pattern.pattern, bytes):
+            return pattern
+        return re.compile(pattern.pattern.encode(), pattern.flags & ~re.UNICODE)
     return re.compile(pattern.encode() if isinstance(pattern, str) else pattern)
 
 

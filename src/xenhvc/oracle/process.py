@@ -103,7 +103,9 @@ def run_qemu(argv: list[str], timeout: float, watch: Watcher, cwd: str) -> Compl
                 stopped = True
                 break
     finally:
-        _kill_group(proc.pid)
+        if proc.poll() is None:
+            _kill_group(proc.pid)
+        _LIVE.discard(proc.pid)
         proc.stdout.close()
     returncode = proc.wait()
     elapsed = time.monotonic() - start
