@@ -10,7 +10,9 @@ from typing import BinaryIO, TextIO
 
 import click
 
+from .conformance.commands import conformance_cmd
 from .errors import UsageError, XenhvcError
+from .oracle.commands import diff_cmd, oracle_cmd
 from .stop import ExitCode
 
 EXIT_CODES_HELP = """\b
@@ -153,8 +155,8 @@ def _open_trace(stack: contextlib.ExitStack, path: str) -> TextIO:
         raise UsageError(f"cannot write trace to {path}: {e.strerror}") from None
 
 
-from .oracle.commands import diff_cmd, oracle_cmd  # noqa: E402  (the real-Xen oracle's commands)
-cli.add_command(oracle_cmd); cli.add_command(diff_cmd)  # noqa: E702
+for _command in (oracle_cmd, diff_cmd, conformance_cmd):
+    cli.add_command(_command)
 
 
 def main(argv: list[str] | None = None, stdout: BinaryIO | None = None, stderr: TextIO | None = None,

@@ -21,7 +21,11 @@ class TraceRecord:
 
     @property
     def result_text(self) -> str:
-        return "" if self.result is None else format_result(self.result)
+        if self.result is None:
+            return ""
+        if self.kind == "smccc":  # SMCCC/PSCI return codes are not Xen errno values
+            return str(self.result) if -0x10000 < self.result < 0x10000 else hex(self.result & (2**64 - 1))
+        return format_result(self.result)
 
     def text(self) -> str:
         if self.kind == "undef":

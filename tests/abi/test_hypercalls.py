@@ -13,7 +13,7 @@ EXPECTED = {6: ("dep", 2), 7: ("do", 1), 12: ("do", 2), 13: ("do", 2), 16: ("dep
             42: ("do", 5)}
 # Rows of the Arm table whose handlers come with later work (issue 4). They answer -ENOSYS and
 # say so on Xen's log; this list must shrink, never grow.
-NOT_MODELLED_YET = {12, 20, 32}
+NOT_MODELLED_YET = {12, 32}
 
 
 def test_arm_table_matches_xen_4_17():

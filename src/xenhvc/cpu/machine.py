@@ -17,8 +17,8 @@ from .trap import TrapEntry
 
 #: the Unicorn glue for each guest architecture; chosen once, here
 CPU_MODULES = {aarch64.ARCH: aarch64, aarch32.ARCH: aarch32}
-#: how often the run loop comes up for air to fire timers and check the wall-clock limit
-SLICE_US = 200_000
+#: the longest single emu_start when no limit applies (the run loop then simply goes round again)
+SLICE_US = 3_600_000_000
 
 
 @dataclass(frozen=True)
@@ -60,10 +60,12 @@ class Machine:
         deadline = None if limits.timeout is None else time.monotonic() + limits.timeout
         pc = self.start
         while True:
+            # One emu_start until the wall-clock limit or the next Xen timer, not periodic slices:
+            # resuming after Unicorn's asynchronous timeout stop was seen to corrupt an AArch32
+            # guest's state now and then (a Thumb guest's callee-saved register), while resuming
+            # after a synchronous stop (count, or our own emu_stop at an HVC) is exact.
             count = limits.max_instructions or 0
-            slice_us = 0 if count else SLICE_US
-            if deadline is not None and not count:
-                slice_us = max(1, min(SLICE_US, int((deadline - time.monotonic()) * 1e6)))
+            slice_us = 0 if count else self._slice_us(xen, deadline)
             try:
                 self.uc.emu_start(pc, until, timeout=slice_us, count=count)
             except UcError as e:
@@ -85,6 +87,16 @@ class Machine:
             if deadline is not None and time.monotonic() >= deadline:
                 return StopReason(StopKind.TIME_LIMIT, f"time limit reached ({limits.timeout:g} s)")
             pc = self.cpu.resume_address()
+
+    @staticmethod
+    def _slice_us(xen: Xen, deadline: float | None) -> int:
+        limit = SLICE_US
+        if deadline is not None:
+            limit = min(limit, int((deadline - time.monotonic()) * 1e6))
+        timer = xen.next_timer_ns()
+        if timer is not None:
+            limit = min(limit, (timer - xen.now_ns()) // 1000 + 1)
+        return max(1, limit)
 
     def _idle(self, xen: Xen) -> StopReason | None:
         """The vCPU blocked. Fast-forward to the next timer, or stop: nothing can wake it."""

@@ -1,7 +1,6 @@
 """Domain and vCPU state the hypercalls read and change."""
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 
 from ..abi.sched import SHUTDOWN_CODE_INVALID, NR_DOMAIN_WATCHDOG_TIMERS
@@ -41,6 +40,10 @@ class Domain:
     wallclock: tuple[int, int, int] | None = None
     #: a multicall is being processed (_MCSF_in_multicall)
     in_multicall: bool = False
+    #: grant table: frames in use, the GFNs where the guest mapped them (XENMEM_add_to_physmap), version
+    grant_frames: int = 1
+    grant_frame_gfns: dict[int, int] = field(default_factory=dict)
+    grant_version: int = 1
     #: per-domain line buffer for unprivileged console output (d->pbuf)
     pbuf: bytearray = field(default_factory=bytearray)
 
@@ -67,13 +70,10 @@ class Domain:
             self.shutdown_reason = self.shutdown_code
 
 
-DOM0_HANDLE = bytes(16)
-
-
 def make_domain(domid: int) -> Domain:
     """dom0 is privileged and direct-mapped; any other id is an unprivileged dom0less-style domU."""
     privileged = domid == 0
-    handle = DOM0_HANDLE if privileged else uuid.UUID(int=domid).bytes
+    handle = bytes(16)  # neither dom0 nor a dom0less domU is given a handle (UUID) by Xen
     d = Domain(domid=domid, privileged=privileged, is_console=not privileged,
                direct_mapped=privileged, handle=handle)
     if privileged:

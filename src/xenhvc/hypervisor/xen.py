@@ -14,7 +14,7 @@ from ..arch import Arch
 from ..trace import TraceRecord, format_args
 from .build import XenBuild
 from .context import ConsoleInput, GuestFault, GuestMemory, HypercallContext, VcpuControl
-from .domain import Domain
+from .domain import Domain, make_domain
 from .handlers import HANDLERS
 from .vsmc import SmcccRegs, Vsmc, smccc_name
 
@@ -53,6 +53,7 @@ class Xen:
                                     memory_pages=lambda: memory_pages,
                                     find_domain_at_or_after=self.find_domain_at_or_after)
         self._warned: set[int] = set()
+        self.others: dict[int, Domain] = {} if domain.privileged else {0: make_domain(0)}
 
     # -- time and domains -------------------------------------------------------------------------
     def now_ns(self) -> int:
@@ -63,11 +64,16 @@ class Xen:
         self._time_offset_ns += max(0, when_ns - self.now_ns())
 
     def find_domain(self, domid: int) -> Domain | None:
-        """rcu_lock_domain_by_any_id: DOMID_SELF names the caller."""
-        return self.domain if domid in (self.domain.domid, DOMID_SELF) else None
+        """rcu_lock_domain_by_any_id: DOMID_SELF names the caller. An unprivileged domain runs
+        beside a dom0 (as on the oracle, whose dom0less domU has a small observer dom0), which
+        exists for lookups but does nothing."""
+        if domid in (self.domain.domid, DOMID_SELF):
+            return self.domain
+        return self.others.get(domid)
 
     def find_domain_at_or_after(self, domid: int) -> Domain | None:
-        return self.domain if self.domain.domid >= domid else None
+        return next((d for d in sorted([self.domain, *self.others.values()], key=lambda d: d.domid)
+                     if d.domid >= domid), None)
 
     def next_timer_ns(self) -> int | None:
         deadlines = [w.deadline_ns for w in self.domain.watchdogs if w is not None]

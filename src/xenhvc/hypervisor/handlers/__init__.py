@@ -18,10 +18,11 @@ class Handler:
 
 
 def _collect() -> dict[int, Handler]:
-    from . import console_io, control, deprecated, hvm_op, hypfs_op, multicall, sched_op, simple, vcpu_op, xen_version
+    from . import (console_io, control, deprecated, grant_table_op, hvm_op, hypfs_op, multicall, sched_op, simple,
+                   vcpu_op, xen_version)
 
     rows = [xen_version.HANDLER, console_io.HANDLER, sched_op.HANDLER, hvm_op.HANDLER, vcpu_op.HANDLER,
-            multicall.HANDLER, hypfs_op.HANDLER, *simple.HANDLERS, *control.HANDLERS, *deprecated.HANDLERS]
+            multicall.HANDLER, hypfs_op.HANDLER, grant_table_op.HANDLER, *simple.HANDLERS, *control.HANDLERS, *deprecated.HANDLERS]
     return {h.hypercall: h for h in rows}
 
 

@@ -19,6 +19,8 @@ XEN_DOMCTL_INTERFACE_VERSION = 0x00000015
 PLATFORM_OP_SIZE = SYSCTL_SIZE = 8 + 128  # cmd, interface_version, union { ...; uint8 pad[128]; }
 DOMCTL_SIZE = 16 + 128  # cmd, interface_version, domid_t domain, uint16 pad[3], union
 XENPF_settime64 = 62
+XEN_SYSCTL_sched_id = 4
+XEN_SCHEDULER_CREDIT2 = 6  # Xen 4.17's default scheduler
 xenpf_settime64 = struct.Struct("<IIQQ")  # mbz, nsecs, secs, system_time
 
 
@@ -68,9 +70,12 @@ def do_sysctl(ctx: HypercallContext, u_sysctl: int) -> int:
     hdr = _header(ctx, u_sysctl, SYSCTL_SIZE, XEN_SYSCTL_INTERFACE_VERSION)
     if isinstance(hdr, int):
         return hdr
-    _, cmd = hdr
+    raw, cmd = hdr
     if not ctx.domain.privileged:
         return -Errno.EPERM
+    if cmd == XEN_SYSCTL_sched_id:  # the struct is copied back whole with sched_id filled in
+        ctx.mem.copy_to_guest(u_sysctl, raw[:8] + struct.pack("<I", XEN_SCHEDULER_CREDIT2) + raw[12:])
+        return 0
     ctx.warn(f"sysctl cmd {cmd} is not modelled yet; answering -ENOSYS")
     return -Errno.ENOSYS
 

@@ -23,13 +23,13 @@ INVALID_GFN = 0xFFFFFFFFFFFFFFFF
 GNTMAP_device_map, GNTMAP_host_map, GNTMAP_readonly = 1 << 0, 1 << 1, 1 << 2
 GNTMAP_application_map, GNTMAP_contains_pte = 1 << 3, 1 << 4
 
-gnttab_setup_table = struct.Struct("<HxxIh6xQ")  # dom, nr_frames, status, frame_list handle
-gnttab_query_size = struct.Struct("<HxxIIh2x")  # dom, nr_frames, max_nr_frames, status
-gnttab_get_version = struct.Struct("<HxxI")  # dom, version
-gnttab_set_version = struct.Struct("<I")
-gnttab_get_status_frames = struct.Struct("<IHh8xQ")  # nr_frames, dom, status, frame_list
-gnttab_map_grant_ref = struct.Struct("<QIIHxxhIQ")  # host_addr, flags, ref, dom, status, handle, dev_bus_addr
-gnttab_unmap_grant_ref = struct.Struct("<QQIh2x")  # host_addr, dev_bus_addr, handle, status
+SETUP_TABLE_T = struct.Struct("<HxxIh6xQ")  # dom, nr_frames, status, frame_list handle
+QUERY_SIZE_T = struct.Struct("<HxxIIh2x")  # dom, nr_frames, max_nr_frames, status
+GET_VERSION_T = struct.Struct("<HxxI")  # dom, version
+SET_VERSION_T = struct.Struct("<I")
+GET_STATUS_FRAMES_T = struct.Struct("<IHh8xQ")  # nr_frames, dom, status, frame_list
+MAP_GRANT_REF_T = struct.Struct("<QIIHxxhIQ")  # host_addr, flags, ref, dom, status, handle, dev_bus_addr
+UNMAP_GRANT_REF_T = struct.Struct("<QQIh2x")  # host_addr, dev_bus_addr, handle, status
 GNTTAB_COPY_SIZE = 40
 MAP_STATUS_OFFSET = 18
 UNMAP_STATUS_OFFSET = 20
@@ -73,7 +73,7 @@ def _target(ctx: HypercallContext, domid: int):
 def gnttab_setup_table(ctx: HypercallContext, uop: int, count: int) -> int:
     if count != 1:
         return -Errno.EINVAL
-    dom, nr_frames, _, frame_list = ctx.read_struct(uop, gnttab_setup_table)
+    dom, nr_frames, _, frame_list = ctx.read_struct(uop, SETUP_TABLE_T)
     d, status = _target(ctx, dom)
     if d is not None:
         if nr_frames > MAX_GRANT_FRAMES:
@@ -94,18 +94,18 @@ def gnttab_setup_table(ctx: HypercallContext, uop: int, count: int) -> int:
 def gnttab_query_size(ctx: HypercallContext, uop: int, count: int) -> int:
     if count != 1:
         return -Errno.EINVAL
-    dom, nr_frames, max_nr_frames, status = ctx.read_struct(uop, gnttab_query_size)
+    dom, nr_frames, max_nr_frames, status = ctx.read_struct(uop, QUERY_SIZE_T)
     d, err = _target(ctx, dom)
     if d is None:
         status = err
     else:
         nr_frames, max_nr_frames, status = d.grant_frames, MAX_GRANT_FRAMES, Gntst.GNTST_okay
-    ctx.mem.copy_to_guest(uop, gnttab_query_size.pack(dom, nr_frames, max_nr_frames, status))
+    ctx.mem.copy_to_guest(uop, QUERY_SIZE_T.pack(dom, nr_frames, max_nr_frames, status))
     return 0
 
 
 def gnttab_get_version(ctx: HypercallContext, uop: int) -> int:
-    dom, _ = ctx.read_struct(uop, gnttab_get_version)
+    dom, _ = ctx.read_struct(uop, GET_VERSION_T)
     d = ctx.find_domain(dom)
     if d is None:
         return -Errno.ESRCH
@@ -116,7 +116,7 @@ def gnttab_get_version(ctx: HypercallContext, uop: int) -> int:
 
 
 def gnttab_set_version(ctx: HypercallContext, uop: int) -> int:
-    (version,) = ctx.read_struct(uop, gnttab_set_version)
+    (version,) = ctx.read_struct(uop, SET_VERSION_T)
     if version not in (1, 2):
         res = -Errno.EINVAL
     elif version == 2 and GNTTAB_MAX_VERSION == 1:
@@ -130,7 +130,7 @@ def gnttab_set_version(ctx: HypercallContext, uop: int) -> int:
 def gnttab_get_status_frames(ctx: HypercallContext, uop: int, count: int) -> int:
     if count != 1:
         return -Errno.EINVAL
-    nr_frames, dom, status, frame_list = ctx.read_struct(uop, gnttab_get_status_frames)
+    nr_frames, dom, status, frame_list = ctx.read_struct(uop, GET_STATUS_FRAMES_T)
     d, status = _target(ctx, dom)
     if d is not None:
         # v1 has no status frames
@@ -179,11 +179,11 @@ def do_grant_table_op(ctx: HypercallContext, cmd: int, uop: int, count: int) -> 
     if cmd == GnttabOp.GNTTABOP_get_status_frames:
         return gnttab_get_status_frames(ctx, uop, count)
     if cmd == GnttabOp.GNTTABOP_map_grant_ref:
-        return _batch(ctx, uop, count, gnttab_map_grant_ref.size, MAP_STATUS_OFFSET,
-                      lambda raw: _map_one(ctx, *gnttab_map_grant_ref.unpack(raw)[:4]))
+        return _batch(ctx, uop, count, MAP_GRANT_REF_T.size, MAP_STATUS_OFFSET,
+                      lambda raw: _map_one(ctx, *MAP_GRANT_REF_T.unpack(raw)[:4]))
     if cmd in (GnttabOp.GNTTABOP_unmap_grant_ref, GnttabOp.GNTTABOP_unmap_and_replace):
         # nothing is ever mapped, so every handle is unknown
-        return _batch(ctx, uop, count, gnttab_unmap_grant_ref.size, UNMAP_STATUS_OFFSET,
+        return _batch(ctx, uop, count, UNMAP_GRANT_REF_T.size, UNMAP_STATUS_OFFSET,
                       lambda raw: Gntst.GNTST_bad_handle)
     if cmd in (GnttabOp.GNTTABOP_copy, GnttabOp.GNTTABOP_transfer, GnttabOp.GNTTABOP_swap_grant_ref,
                GnttabOp.GNTTABOP_cache_flush):
