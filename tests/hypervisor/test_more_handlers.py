@@ -39,7 +39,9 @@ def test_hvm_get_and_set_param(dom0, domu):
     assert dom0.call(H.hvm_op, 1, 1) == -Errno.EFAULT
     assert dom0.call(H.hvm_op, 24, 0) == 0 and dom0.call(H.hvm_op, 24, 8) == -Errno.EINVAL
     assert dom0.call(H.hvm_op, 2, 0) == -Errno.ENOSYS
-    domu.put(domu.buf, HVM.pack(0, 2, 0))  # dom0 is another domain: not found from a lone domU
+    domu.put(domu.buf, HVM.pack(0, 2, 0))  # dom0 is another domain: XSM_TARGET refuses
+    assert domu.call(H.hvm_op, 1, domu.buf) == -Errno.EPERM
+    domu.put(domu.buf, HVM.pack(9, 2, 0))
     assert domu.call(H.hvm_op, 1, domu.buf) == -Errno.ESRCH
 
 
