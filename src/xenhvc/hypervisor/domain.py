@@ -2,8 +2,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..abi.sched import SHUTDOWN_CODE_INVALID, NR_DOMAIN_WATCHDOG_TIMERS
+from .shared_info import SharedInfo
+
+if TYPE_CHECKING:
+    from .evtchn import EvtchnState
+    from .handlers.memory_op import Physmap
 
 
 @dataclass
@@ -46,6 +52,14 @@ class Domain:
     grant_version: int = 1
     #: per-domain line buffer for unprivileged console output (d->pbuf)
     pbuf: bytearray = field(default_factory=bytearray)
+    #: the shared_info page (host-side until XENMEM_add_to_physmap maps it; shared_info.py)
+    shared_info: SharedInfo = field(default_factory=SharedInfo)
+    #: event channels (evtchn.EvtchnState), created on first use by evtchn.evtchn_state
+    evtchn: "EvtchnState | None" = None
+    #: how many times the event-channel PPI was injected (evtchn_upcall_pending went 0 -> 1)
+    evtchn_irq_raised: int = 0
+    #: memory accounting and xenheap mappings (memory_op.Physmap), created on first memory_op
+    physmap: "Physmap | None" = None
 
     def vcpu_info_contents(self) -> bytes:
         """vcpu_info as Xen keeps it: no event pending, and Arm leaves the time fields at zero

@@ -21,8 +21,11 @@ def _collect() -> dict[int, Handler]:
     from . import (console_io, control, deprecated, grant_table_op, hvm_op, hypfs_op, multicall, sched_op, simple,
                    vcpu_op, xen_version)
 
+    from . import event_channel_op, memory_op
+
     rows = [xen_version.HANDLER, console_io.HANDLER, sched_op.HANDLER, hvm_op.HANDLER, vcpu_op.HANDLER,
-            multicall.HANDLER, hypfs_op.HANDLER, grant_table_op.HANDLER, *simple.HANDLERS, *control.HANDLERS, *deprecated.HANDLERS]
+            multicall.HANDLER, hypfs_op.HANDLER, grant_table_op.HANDLER, *simple.HANDLERS, *control.HANDLERS, *deprecated.HANDLERS,
+            memory_op.HANDLER, event_channel_op.HANDLER]
     return {h.hypercall: h for h in rows}
 
 

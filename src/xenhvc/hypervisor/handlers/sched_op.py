@@ -8,6 +8,7 @@ from ...abi.sched import NR_DOMAIN_WATCHDOG_TIMERS, SCHED_POLL_MAX_PORTS, SHUTDO
 from ..context import HypercallContext
 from ..domain import Watchdog
 from . import Handler
+from .event_channel_op import evtchn_port_poll
 
 NR_CPUS = 128  # CONFIG_NR_CPUS of the Debian build
 NR_PCPUS = 1  # the oracle's QEMU has one CPU
@@ -23,9 +24,11 @@ def do_poll(ctx: HypercallContext, ports: int, nr_ports: int, timeout: int) -> i
         return 0
     for i in range(nr_ports):
         (port,) = ctx.read_struct(ports + i * structs.evtchn_port.size, structs.evtchn_port)
-        if port >= EVTCHNS_PER_BUCKET:
-            return -Errno.EINVAL  # evtchn_port_poll on an invalid port
-        # no port can be pending before event channels exist in the model
+        pending = evtchn_port_poll(ctx, port)
+        if pending < 0:
+            return pending  # -EINVAL: an invalid port
+        if pending:
+            return 0
     if timeout == 0:
         ctx.domain.blocked = True  # nothing will ever wake it
     return 0
