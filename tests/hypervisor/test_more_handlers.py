@@ -60,7 +60,8 @@ def test_vcpu_op(dom0):
     dom0.put(dom0.mem.base + 64, b"\xff" * 48)
     dom0.put(dom0.buf, info.pack(gfn, 64, 0))
     assert dom0.call(H.vcpu_op, 10, 0, dom0.buf) == 0
-    assert dom0.get(dom0.mem.base + 64, 48) == bytes(48)
+    # map_vcpu_info: the old contents, then evtchn_pending_sel = ~0 and evtchn_upcall_pending = 1
+    assert dom0.get(dom0.mem.base + 64, 48) == b"\x01" + bytes(7) + b"\xff" * 8 + bytes(32)
     assert dom0.call(H.vcpu_op, 10, 0, dom0.buf) == -Errno.EINVAL  # only once
     assert dom0.call(H.vcpu_op, 10, 0, 1) == -Errno.EFAULT
     dom0.put(dom0.buf, struct.pack("<Q", 1))

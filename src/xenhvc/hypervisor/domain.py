@@ -61,11 +61,6 @@ class Domain:
     #: memory accounting and xenheap mappings (memory_op.Physmap), created on first memory_op
     physmap: "Physmap | None" = None
 
-    def vcpu_info_contents(self) -> bytes:
-        """vcpu_info as Xen keeps it: no event pending, and Arm leaves the time fields at zero
-        (update_vcpu_system_time does nothing on Arm)."""
-        return bytes(48)
-
     def runstate_bytes(self, now_ns: int) -> bytes:
         """vcpu_runstate_info of the running vCPU: state running, entered at boot, all time running."""
         import struct

@@ -9,6 +9,7 @@ from enum import IntEnum
 from ...abi.errno import Errno
 from ...abi.hypercalls import Hypercall
 from ..context import GuestFault, HypercallContext
+from ..shared_info import moved_vcpu_info
 from . import Handler
 
 vcpu_register_vcpu_info = struct.Struct("<QII")  # uint64 mfn (a GFN on Arm); uint32 offset; uint32 rsvd
@@ -45,8 +46,8 @@ def map_vcpu_info(ctx: HypercallContext, gfn: int, offset: int) -> int:
     gpa = (gfn << 12) + offset
     if gfn >= 1 << 52 or not ctx.mem.is_ram(gfn << 12, PAGE_SIZE):
         return -Errno.EINVAL  # get_page_from_gfn found no RAM page
-    # vCPU0's vcpu_info lived in shared_info until now: its contents move over
-    ctx.mem.write_phys(gpa, d.vcpu_info_contents())
+    # the old contents move over, then everything is marked pending so no event is lost
+    ctx.mem.write_phys(gpa, moved_vcpu_info(d, ctx.mem))
     d.vcpu_info = gpa
     return 0
 
