@@ -88,13 +88,16 @@ def cli() -> None:
 @click.option("--domid", type=int, default=0, show_default=True,
               help="Domain id: 0 runs the image as dom0 (privileged), any other as an unprivileged domU.")
 @click.option("--debug-build", is_flag=True, help="Behave as a Xen debug build (poison clobbered registers).")
+@click.option("--preempt-every", type=int, default=0, metavar="N",
+              help="Preempt long-running hypercalls at every Nth preemption point (continuations).")
 @click.option("--trace", "trace_to", metavar="FILE|-", help="Write a decoded hypercall trace (- for stderr).")
 @click.option("--trace-format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--max-instructions", type=int, help="Stop after this many guest instructions.")
 @click.option("--timeout", type=float, default=60.0, show_default=True,
               help="Stop after this many seconds of wall time (0: no limit).")
 @click.pass_obj
-def run(io, image, arch, memory, bootargs, domid, debug_build, trace_to, trace_format, max_instructions, timeout):
+def run(io, image, arch, memory, bootargs, domid, debug_build, preempt_every, trace_to, trace_format,
+        max_instructions, timeout):
     """Boot IMAGE as a Xen 4.17 domain on Arm and run it until it stops.
 
     IMAGE is an arm64 Linux Image (plain or gzip), an Arm zImage, or an ELF file. stdout carries
@@ -108,7 +111,8 @@ def run(io, image, arch, memory, bootargs, domid, debug_build, trace_to, trace_f
     if arch != "auto" and kernel.arch.name != arch:
         raise UsageError(f"{image} is an {kernel.arch.name} image, not {arch}")
     config = RunConfig(memory=_parse_size(memory), bootargs=bootargs, domid=domid, debug_build=debug_build,
-                       max_instructions=max_instructions, timeout=timeout, trace=False)
+                       max_instructions=max_instructions, timeout=timeout, trace=False,
+                       preempt_every=preempt_every)
 
     def on_console(data: bytes) -> None:
         stdout.write(data)

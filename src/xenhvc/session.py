@@ -35,6 +35,8 @@ class RunConfig:
     max_instructions: int | None = None
     timeout: float | None = 60.0
     trace: bool = False
+    #: make every Nth hypercall_preempt_check() say yes (0: never), to exercise continuations
+    preempt_every: int = 0
     build: XenBuild = DEBIAN_4_17
 
 
@@ -104,7 +106,7 @@ def run_image(image: str | Path | bytes | KernelImage, config: RunConfig = RunCo
     build = config.build if config.build.debug == config.debug_build else _with_debug(config.build, config.debug_build)
     xen = Xen(kernel.arch, build, domain, machine.mem, machine.cpu, console_out,
               console_in or NoInput(), log, tracing=config.trace or on_trace is not None, warn=warn, on_trace=on_trace,
-              memory_pages=config.memory >> 12)
+              memory_pages=config.memory >> 12, preempt_every=config.preempt_every)
     machine.attach(xen, config.debug_build)
     stop = machine.run(xen, Limits(config.max_instructions, config.timeout or None))
     return RunResult(bytes(sinks.console), stop, tuple(xen.trace), tuple(sinks.log), tuple(sinks.warnings), kernel,
@@ -132,5 +134,7 @@ def _check_config(config: RunConfig) -> None:
         raise UsageError("the RAM base must be 2 MiB aligned")
     if not 0 <= config.domid < 0x7FF0:
         raise UsageError("--domid must be between 0 and 32751")
+    if config.preempt_every < 0:
+        raise UsageError("--preempt-every must not be negative")
     if config.max_instructions is not None and config.max_instructions <= 0:
         raise UsageError("--max-instructions must be positive")

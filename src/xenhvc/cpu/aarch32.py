@@ -62,6 +62,11 @@ class Cpu:
     def pc(self) -> int:
         return self.uc.reg_read(c.UC_ARM_REG_PC)
 
+    def rewind(self, pc: int) -> None:
+        """Set the PC, staying in the current (ARM or Thumb) state: Unicorn takes bit 0 of a PC
+        write as the Thumb bit."""
+        self.uc.reg_write(c.UC_ARM_REG_PC, pc | (1 if self.uc.reg_read(c.UC_ARM_REG_CPSR) & PSR_THUMB else 0))
+
     def resume_address(self) -> int:
         """Where emu_start must continue: bit 0 set in Thumb state."""
         return self.pc() | (1 if self.uc.reg_read(c.UC_ARM_REG_CPSR) & PSR_THUMB else 0)

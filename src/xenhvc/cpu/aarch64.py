@@ -61,6 +61,9 @@ class Cpu:
     def pc(self) -> int:
         return self.uc.reg_read(c.UC_ARM64_REG_PC)
 
+    def rewind(self, pc: int) -> None:
+        self.uc.reg_write(c.UC_ARM64_REG_PC, pc)
+
     def resume_address(self) -> int:
         return self.pc()
 

@@ -80,6 +80,16 @@ class TrapEntry:
         raw = tuple([read(r) for r in self.arg_ids[:arity]])
         result = self.xen.hypercall(nr, raw, pc - 4)
         write(self.result_id, result & self.mask)
+        continuation = self.xen.continuation
+        if continuation is not None:
+            # preempted: the number and argument registers say how to go on, and the guest
+            # re-executes the HVC (all HVC encodings are 4 bytes)
+            op, args = continuation
+            write(self.nr_id, op & self.mask)
+            for reg, value in zip(self.arg_ids, args):
+                write(reg, value & self.mask)
+            self.cpu.rewind(pc - 4)
+            return
         if self.debug_build and result != -Errno.ENOSYS:
             # do_trap_hypercall (!NDEBUG): poison the argument registers the call used, from the
             # highest down to arg2, and the number register

@@ -74,6 +74,13 @@ class HypercallContext:
     warn: Callable[[str], None]  # xenhvc's own warnings
     memory_pages: Callable[[], int]  # the domain's RAM in pages (domain_tot_pages)
     find_domain_at_or_after: Callable[[int], "Domain | None"]
+    #: hypercall_preempt_check(): True when a long-running handler must stop and continue later
+    preempt_check: Callable[[], bool] = lambda: False
+    #: hypercall_create_continuation(op, *args): returns what x0 will hold (the first argument)
+    create_continuation: Callable[..., int] = lambda op, *args: 0
+    #: the continuation arguments a sub-call of a multicall left, taken once
+    take_mc_continuation: Callable[[], "tuple[int, ...] | None"] = lambda: None
+    clear_mc_continuation: Callable[[], None] = lambda: None
     #: decoded outputs a handler reports for the trace (e.g. ``port=5``)
     notes: list[str] = field(default_factory=list)
 

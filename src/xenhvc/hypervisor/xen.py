@@ -35,7 +35,8 @@ class Xen:
     def __init__(self, arch: Arch, build: XenBuild, domain: Domain, mem: GuestMemory, vcpu: VcpuControl,
                  console_out: Callable[[bytes], None], console_in: ConsoleInput,
                  log: Callable[[str], None], tracing: bool = False, warn: Callable[[str], None] | None = None,
-                 on_trace: Callable[[TraceRecord], None] | None = None, memory_pages: int = 0):
+                 on_trace: Callable[[TraceRecord], None] | None = None, memory_pages: int = 0,
+                 preempt_every: int = 0):
         self.arch = arch
         self.build = build
         self.domain = domain
@@ -53,6 +54,16 @@ class Xen:
                                     memory_pages=lambda: memory_pages,
                                     find_domain_at_or_after=self.find_domain_at_or_after)
         self._warned: set[int] = set()
+        self.preempt_every = preempt_every
+        self._preempt_checks = 0
+        #: (op, args) of the continuation the last top-level hypercall created, for the trap layer
+        self.continuation: tuple[int, tuple[int, ...]] | None = None
+        #: continuation arguments of a sub-call inside a multicall
+        self.mc_continuation: tuple[int, ...] | None = None
+        self.ctx.preempt_check = self.preempt_check
+        self.ctx.create_continuation = self.create_continuation
+        self.ctx.take_mc_continuation = self._take_mc_continuation
+        self.ctx.clear_mc_continuation = self._take_mc_continuation
         self.others: dict[int, Domain] = {} if domain.privileged else {0: make_domain(0)}
 
     # -- time and domains -------------------------------------------------------------------------
@@ -88,12 +99,38 @@ class Xen:
                 self.domain.watchdogs[i] = None
                 self.domain.shutdown(Shutdown.SHUTDOWN_watchdog)
 
+    # -- preemption -----------------------------------------------------------------------------
+    def preempt_check(self) -> bool:
+        """hypercall_preempt_check: with ``preempt_every`` N, every Nth check says yes (so guests
+        can test their continuation handling deterministically); otherwise never."""
+        if not self.preempt_every:
+            return False
+        self._preempt_checks += 1
+        return self._preempt_checks % self.preempt_every == 0
+
+    def create_continuation(self, op: int, *args: int) -> int:
+        """hypercall_create_continuation (xen/arch/arm/domain.c): the re-issued call's arguments
+        go to the registers (or, inside a multicall, into the entry), and the HVC runs again."""
+        if self.domain.in_multicall:
+            self.mc_continuation = args
+        else:
+            self.continuation = (op, args)
+        return args[0] if args else 0
+
+    def _take_mc_continuation(self) -> tuple[int, ...] | None:
+        sub, self.mc_continuation = self.mc_continuation, None
+        return sub
+
     # -- entry points from the trap layer ------------------------------------------------------------
     def hypercall(self, nr: int, raw_args: tuple[int, ...], pc: int = 0) -> int:
         """do_trap_hypercall's call_handlers_arm: returns the signed result for x0/r0."""
         if self.tracing:
             self.ctx.notes = []
+        self.continuation = None
         result = self.dispatch(nr, raw_args)
+        if self.continuation is not None and self.tracing:
+            op, args = self.continuation
+            self.ctx.notes.append(f"preempted: continues as {hypercall_name(op)}({', '.join(hex(a) for a in args)})")
         if self._watchdogs_armed():
             self.run_timers()
         if self.tracing:

@@ -25,7 +25,11 @@ def guest_console_write(ctx: HypercallContext, buffer: int, count: int) -> int:
     """Copies and emits 127 bytes at a time; a chunk that faults ends the call with -EFAULT
     after the earlier chunks were already written, as in Xen."""
     d = ctx.domain
+    first = True
     while count > 0:
+        if not first and ctx.preempt_check():
+            return ctx.create_continuation(Hypercall.console_io, ConsoleIO.CONSOLEIO_write, count, buffer)
+        first = False
         kcount = min(count, CONSOLE_CHUNK)
         kbuf = ctx.mem.copy_from_guest(buffer, kcount)
         if d.privileged:

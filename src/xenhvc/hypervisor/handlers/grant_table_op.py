@@ -28,7 +28,7 @@ QUERY_SIZE_T = struct.Struct("<HxxIIh2x")  # dom, nr_frames, max_nr_frames, stat
 GET_VERSION_T = struct.Struct("<HxxI")  # dom, version
 SET_VERSION_T = struct.Struct("<I")
 GET_STATUS_FRAMES_T = struct.Struct("<IHh8xQ")  # nr_frames, dom, status, frame_list
-MAP_GRANT_REF_T = struct.Struct("<QIIHxxhIQ")  # host_addr, flags, ref, dom, status, handle, dev_bus_addr
+MAP_GRANT_REF_T = struct.Struct("<QIIHhIQ")  # host_addr, flags, ref, dom, status, handle, dev_bus_addr
 UNMAP_GRANT_REF_T = struct.Struct("<QQIh2x")  # host_addr, dev_bus_addr, handle, status
 GNTTAB_COPY_SIZE = 40
 MAP_STATUS_OFFSET = 18
@@ -153,9 +153,11 @@ def _map_one(ctx: HypercallContext, host_addr: int, flags: int, ref: int, dom: i
     return Gntst.GNTST_general_error
 
 
-def _batch(ctx: HypercallContext, uop: int, count: int, size: int, status_offset: int, one) -> int:
+def _batch(ctx: HypercallContext, cmd: int, uop: int, count: int, size: int, status_offset: int, one) -> int:
     for i in range(count):
         entry = uop + i * size
+        if i and ctx.preempt_check():  # the rest continues with the handle advanced
+            return ctx.create_continuation(Hypercall.grant_table_op, cmd, entry, count - i)
         status = one(ctx.mem.copy_from_guest(entry, size))
         ctx.mem.copy_to_guest(entry + status_offset, struct.pack("<h", status))
     return 0
@@ -179,11 +181,11 @@ def do_grant_table_op(ctx: HypercallContext, cmd: int, uop: int, count: int) -> 
     if cmd == GnttabOp.GNTTABOP_get_status_frames:
         return gnttab_get_status_frames(ctx, uop, count)
     if cmd == GnttabOp.GNTTABOP_map_grant_ref:
-        return _batch(ctx, uop, count, MAP_GRANT_REF_T.size, MAP_STATUS_OFFSET,
+        return _batch(ctx, cmd, uop, count, MAP_GRANT_REF_T.size, MAP_STATUS_OFFSET,
                       lambda raw: _map_one(ctx, *MAP_GRANT_REF_T.unpack(raw)[:4]))
     if cmd in (GnttabOp.GNTTABOP_unmap_grant_ref, GnttabOp.GNTTABOP_unmap_and_replace):
         # nothing is ever mapped, so every handle is unknown
-        return _batch(ctx, uop, count, UNMAP_GRANT_REF_T.size, UNMAP_STATUS_OFFSET,
+        return _batch(ctx, cmd, uop, count, UNMAP_GRANT_REF_T.size, UNMAP_STATUS_OFFSET,
                       lambda raw: Gntst.GNTST_bad_handle)
     if cmd in (GnttabOp.GNTTABOP_copy, GnttabOp.GNTTABOP_transfer, GnttabOp.GNTTABOP_swap_grant_ref,
                GnttabOp.GNTTABOP_cache_flush):

@@ -367,6 +367,11 @@ def _alloc(pm: Physmap, order: int, restricted: bool) -> bool:
     return True
 
 
+def _continue(ctx: HypercallContext, op: int, done: int, arg: int) -> int:
+    """Preempted after ``done`` extents: the call goes on from there (``cmd | done << 6``)."""
+    return ctx.create_continuation(Hypercall.memory_op, op | (done << MEMOP_EXTENT_SHIFT), arg)
+
+
 def reservation(ctx: HypercallContext, op: int, arg: int, start: int) -> int:
     try:
         extent_start, nr_extents, order, mem_flags, domid = ctx.read_struct(arg, xen_memory_reservation)
@@ -385,12 +390,18 @@ def reservation(ctx: HypercallContext, op: int, arg: int, start: int) -> int:
     if op == MemoryOp.XENMEM_increase_reservation:
         if order > _max_order(ctx):
             return start
-        while done < nr_extents and _alloc(pm, order, restricted):
+        while done < nr_extents:
+            if done != start and ctx.preempt_check():
+                return _continue(ctx, op, done, arg)
+            if not _alloc(pm, order, restricted):
+                break
             done += 1  # a translated guest is not told the frames
         return done
     if order > (MAX_ORDER if pod else _max_order(ctx)):
         return start
     for i in range(start, nr_extents):
+        if i != start and ctx.preempt_check():
+            return _continue(ctx, op, i, arg)
         try:
             (gfn,) = struct.unpack("<Q", ctx.mem.copy_from_guest(extent_start + 8 * i, 8))
         except GuestFault:
