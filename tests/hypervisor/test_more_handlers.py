@@ -126,3 +126,19 @@ def test_domctl_getdomaininfo(dom0):
     assert dom0.call(H.domctl, dom0.buf) == -Errno.EINVAL
     dom0.put(dom0.buf, struct.pack("<IIH", 3, 0x15, 7).ljust(144, b"\0"))
     assert dom0.call(H.domctl, dom0.buf) == -Errno.ESRCH
+
+
+def test_sysctl_sched_id(dom0):
+    """Found by the conformance suite: real Xen answers XEN_SYSCTL_sched_id with credit2 (6)."""
+    dom0.put(dom0.buf, struct.pack("<II", 4, 0x15).ljust(136, b"\0"))
+    assert dom0.call(H.sysctl, dom0.buf) == 0
+    assert struct.unpack_from("<I", dom0.get(dom0.buf + 8, 4))[0] == 6
+
+
+def test_domu_domctl_on_dom0_is_eperm(domu):
+    """Found by the conformance suite: a domU sees a dom0 (the oracle's has one), so a domctl on
+    domain 0 fails XSM (-EPERM), not the lookup (-ESRCH)."""
+    domu.put(domu.buf, struct.pack("<IIH", 9999, 0x15, 0).ljust(144, b"\0"))
+    assert domu.call(H.domctl, domu.buf) == -Errno.EPERM
+    domu.put(domu.buf, struct.pack("<IIH", 9999, 0x15, 7).ljust(144, b"\0"))
+    assert domu.call(H.domctl, domu.buf) == -Errno.ESRCH
