@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+"""xenhvc against real Xen 4.17 under QEMU, in the same run: medians and ratios.
+
+    .venv/bin/python bench/run.py [--repeat 3] [--quick]
+
+Every workload is a guest image built here with the cross binutils (xenhvc.testing) and run as
+a separate process on each side, so process start-up counts on both. Real Xen runs with the
+oracle's QEMU command line. Not a test: nothing here asserts on time."""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from xenhvc.oracle.boot import DOM0_XEN_CMDLINE, MACHINE, QEMU_OPTIONS  # noqa: E402
+from xenhvc.oracle.tools import find_qemu, find_xen  # noqa: E402
+from xenhvc.testing import assemble_guest  # noqa: E402
+
+XENHVC = str(ROOT / ".venv" / "bin" / "xenhvc")
+
+
+def null_loop(isa: str, n: int) -> bytes:
+    x = "x" if isa == "a64" else "r"
+    nr = "x16" if isa == "a64" else "r12"
+    return assemble_guest(isa, f"""
+    ldr {x}9, ={n}
+    cmp {x}9, #0
+    beq 2f
+1:  mov {x}0, #0
+    mov {x}1, #0
+    mov {nr}, #17
+    hvc #0xea1
+    subs {x}9, {x}9, #1
+    bne 1b
+2:  shutdown 0
+    .ltorg
+""")
+
+
+def compute_loop(n: int) -> bytes:
+    return assemble_guest("a64", f"""
+    ldr x9, ={n}
+    mov x1, #0
+1:  add x1, x1, x9
+    eor x1, x1, x1, lsr #7
+    subs x9, x9, #1
+    bne 1b
+    shutdown 0
+    .ltorg
+""")
+
+
+def mixed(n: int) -> bytes:
+    """console writes, event-channel sends (on an unbound port: dropped), multicalls, memory_op."""
+    return assemble_guest("a64", f"""
+    ldr x9, ={n}
+1:  mov x0, #0
+    mov x1, #4
+    adr x2, msg
+    xen_hypercall __HYPERVISOR_console_io
+    mov x0, #4
+    adr x1, port
+    xen_hypercall __HYPERVISOR_event_channel_op
+    adr x0, mc
+    mov x1, #2
+    xen_hypercall __HYPERVISOR_multicall
+    mov x0, #3
+    adr x1, dom
+    xen_hypercall __HYPERVISOR_memory_op
+    subs x9, x9, #1
+    bne 1b
+    shutdown 0
+    .ltorg
+msg: .ascii "tick"
+    .balign 8
+port: .word 0
+dom: .hword 0x7ff0
+    .balign 8
+mc: .quad 17, 0, 0, 0, 0, 0, 0, 0
+    .quad 17, 0, 7, 0, 0, 0, 0, 0
+""")
+
+
+def run_xenhvc(image: Path, extra: list[str] = ()) -> tuple[float, int]:
+    return _timed([XENHVC, "run", str(image), "--timeout", "600", *extra])
+
+
+def run_xen(image: Path) -> tuple[float, int]:
+    argv = [find_qemu(), "-M", MACHINE, *QEMU_OPTIONS, "-nographic", "-no-reboot", "-nic", "none",
+            "-kernel", str(find_xen()), "-append", DOM0_XEN_CMDLINE,
+            "-device", f"guest-loader,addr=0x49000000,kernel={image},bootargs=console=hvc0"]
+    return _timed(argv)
+
+
+def _timed(argv: list[str]) -> tuple[float, int]:
+    """Wall seconds and the peak RSS (KiB) of the child."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    t = time.perf_counter()
+    proc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                          timeout=900)
+    elapsed = time.perf_counter() - t
+    if proc.returncode != 0:
+        raise SystemExit(f"{argv[0]} exited {proc.returncode}")
+    return elapsed, max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+
+
+def median(runner, image: Path, repeat: int) -> float:
+    return statistics.median(runner(image)[0] for _ in range(repeat))
+
+
+def peak_rss(runner, image: Path) -> int:
+    """Peak RSS of one run in a fresh measuring process (ru_maxrss of children is cumulative-max)."""
+    code = ("import resource,subprocess,sys;subprocess.run(sys.argv[1:],stdin=subprocess.DEVNULL,"
+            "stdout=subprocess.DEVNULL,stderr=subprocess.DEVNULL);"
+            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    argv = ([XENHVC, "run", str(image), "--timeout", "600"] if runner is run_xenhvc else
+            [find_qemu(), "-M", MACHINE, *QEMU_OPTIONS, "-nographic", "-no-reboot", "-nic", "none", "-kernel",
+             str(find_xen()), "-append", DOM0_XEN_CMDLINE,
+             "-device", f"guest-loader,addr=0x49000000,kernel={image},bootargs=console=hvc0"])
+    return int(subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True).stdout)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--quick", action="store_true", help="smaller loops (100k hypercalls)")
+    args = ap.parse_args()
+    n = 100_000 if args.quick else 1_000_000
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="xenhvc-bench-") as tmp:
+        d = Path(tmp)
+
+        def img(name: str, data: bytes) -> Path:
+            (d / name).write_bytes(data)
+            return d / name
+
+        for isa in ("a64", "a32"):
+            zero, loop = img(f"null0-{isa}", null_loop(isa, 0)), img(f"null-{isa}", null_loop(isa, n))
+            per = {}
+            for side, runner in (("xen", run_xen), ("xenhvc", run_xenhvc)):
+                per[side] = (median(runner, loop, args.repeat) - median(runner, zero, args.repeat)) / n * 1e6
+            rows.append((f"null hypercall ({isa}), us/call", per["xen"], per["xenhvc"]))
+        tiny = ROOT / "examples" / "hello-a64.Image"
+        rows.append(("tiny guest end to end, s", median(run_xen, tiny, args.repeat), median(run_xenhvc, tiny, args.repeat)))
+        m = img("mixed", mixed(n // 10))
+        rows.append((f"mixed workload ({n // 10} rounds), s", median(run_xen, m, args.repeat), median(run_xenhvc, m, args.repeat)))
+        c0, c = img("compute0", compute_loop(1)), img("compute", compute_loop(n * 50))
+        comp = {side: median(r, c, args.repeat) - median(r, c0, args.repeat) for side, r in (("xen", run_xen), ("xenhvc", run_xenhvc))}
+        rows.append((f"guest compute ({n * 50} iterations), s", comp["xen"], comp["xenhvc"]))
+        rows.append(("peak RSS, MiB (128 MiB guest)", peak_rss(run_xen, tiny) / 1024, peak_rss(run_xenhvc, tiny) / 1024))
+
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+          f"repeat={args.repeat} (medians)")
+    print(f"{'workload':44} {'real Xen+QEMU':>14} {'xenhvc':>10} {'real/xenhvc':>12}")
+    for name, xen, ours in rows:
+        print(f"{name:44} {xen:14.3f} {ours:10.3f} {xen / ours if ours else float('nan'):12.2f}")
+
+
+if __name__ == "__main__":
+    main()
