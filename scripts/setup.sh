@@ -8,7 +8,7 @@ cd "$here"
 export DEBIAN_FRONTEND=noninteractive
 need_apt=()
 for pkg in qemu-system-arm binutils-aarch64-linux-gnu binutils-arm-linux-gnueabihf \
-           gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf device-tree-compiler; do
+           gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf device-tree-compiler linux-libc-dev; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if ! dpkg --print-foreign-architectures | grep -qx arm64; then
