@@ -14,6 +14,7 @@ from .checkstubs.commands import check_stubs_cmd
 from .conformance.commands import conformance_cmd
 from .errors import UsageError, XenhvcError
 from .oracle.commands import diff_cmd, oracle_cmd
+from .scan.commands import density_cmd, scan_cmd
 from .stubs.commands import stubs_cmd
 from .stop import ExitCode
 
@@ -161,7 +162,7 @@ def _open_trace(stack: contextlib.ExitStack, path: str) -> TextIO:
         raise UsageError(f"cannot write trace to {path}: {e.strerror}") from None
 
 
-for _command in (oracle_cmd, diff_cmd, conformance_cmd, stubs_cmd, check_stubs_cmd):
+for _command in (oracle_cmd, diff_cmd, conformance_cmd, stubs_cmd, check_stubs_cmd, scan_cmd, density_cmd):
     cli.add_command(_command)
 
 
