@@ -46,7 +46,7 @@ build() {
     local objs=()
     "${X}gcc" "${flags[@]}" -c -o "$obj/start.o" "$rt/$asm"
     objs+=("$obj/start.o")
-    for src in "$rt/rt.c" "$conf"/*.c; do
+    for src in "$rt"/*.c "$conf"/*.c; do
         local o="$obj/$(basename "${src%.c}").o"
         "${X}gcc" "${COMMON[@]}" "${flags[@]}" -I"$obj" -I"$rt" -I"$conf" -c -o "$o" "$src"
         objs+=("$o")

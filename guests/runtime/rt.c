@@ -242,6 +242,72 @@ static u32 be32(const u8 *p)
     return (u32)p[0] << 24 | (u32)p[1] << 16 | (u32)p[2] << 8 | p[3];
 }
 
+u32 rt_be32(const void *p) { return be32(p); }
+
+ulong rt_dtb;
+
+static int has_string(const char *list, u32 len, const char *s)
+{
+    u32 n = strlen(s), off = 0;
+    while (off < len) {
+        if (!strcmp(list + off, s))
+            return 1;
+        off += strlen(list + off) + 1;
+    }
+    (void)n;
+    return 0;
+}
+
+const u8 *rt_fdt_find(const char *name, const char *compat, const char *prop, u32 *len)
+{
+    const u8 *f = (const u8 *)rt_dtb;
+    if (!f || be32(f) != 0xd00dfeed)
+        return 0;
+    const u8 *st = f + be32(f + 8), *strs = f + be32(f + 12);
+    u32 size = be32(f + 36), off = 0;
+    int depth = 0, name_ok = 0, compat_ok = 0;
+    const u8 *found = 0;
+    u32 found_len = 0;
+    while (off + 4 <= size) {
+        u32 tok = be32(st + off);
+        off += 4;
+        if (tok == 1) {                         /* FDT_BEGIN_NODE */
+            const char *n = (const char *)st + off;
+            depth++;
+            if (depth == 2) {
+                name_ok = !name || !memcmp(n, name, strlen(name));
+                compat_ok = !compat;
+                found = 0;
+            }
+            off += (strlen(n) + 1 + 3) & ~3u;
+        } else if (tok == 2) {                  /* FDT_END_NODE */
+            if (depth == 2 && name_ok && compat_ok && found) {
+                *len = found_len;
+                return found;
+            }
+            depth--;
+        } else if (tok == 3) {                  /* FDT_PROP */
+            u32 plen = be32(st + off), nameoff = be32(st + off + 4);
+            const u8 *val = st + off + 8;
+            const char *pname = (const char *)strs + nameoff;
+            if (depth == 2) {
+                if (compat && !strcmp(pname, "compatible") && has_string((const char *)val, plen, compat))
+                    compat_ok = 1;
+                if (!strcmp(pname, prop)) {
+                    found = val;
+                    found_len = plen;
+                }
+            }
+            off += 8 + ((plen + 3) & ~3u);
+        } else if (tok == 4) {
+            continue;
+        } else {
+            break;
+        }
+    }
+    return 0;
+}
+
 const char *rt_fdt_bootargs(ulong dtb)
 {
     const u8 *f = (const u8 *)dtb;
@@ -320,11 +386,30 @@ static void abort_test(void)
     rt_poweroff();
 }
 
+void (*volatile rt_irq_handler)(void);
+
+static void irq_dispatch(void)
+{
+    if (rt_irq_handler) {
+        rt_irq_handler();
+        return;
+    }
+    u32 id = rt_gic_ack();
+    rt_printf("irq: unexpected, intid=%u\n", id);
+    if (id != 1023)
+        rt_gic_eoi(id);
+}
+
+
 #if defined(__aarch64__)
 /* frame: x0..x30 at [0..30], elr [31], spsr [32], esr [33] */
 void rt_exception64(ulong *frame, ulong off)
 {
     ulong esr = frame[33], elr = frame[31];
+    if ((off & 0x180) == 0x080) {       /* IRQ, from any source */
+        irq_dispatch();
+        return;
+    }
     rt_exceptions++;
     if (rt_fault_insn && off == 0x200) {
         rt_printf("exception: class=%#lx syndrome=%#lx return=%ld\n", esr >> 26, esr,
@@ -338,6 +423,12 @@ void rt_exception64(ulong *frame, ulong off)
     frame[32] = 0x3c5;                  /* EL1h, DAIF masked */
 }
 #else
+/* from the IRQ vector, in IRQ mode (start-a32.S returns with rfe) */
+void rt_irq32(void)
+{
+    irq_dispatch();
+}
+
 static const char *const modes[8] = {
     "reset", "und", "svc", "pabt", "dabt", "hyp", "irq", "fiq"
 };
@@ -419,6 +510,7 @@ static int xtest_arg(const char *args, char *buf, unsigned int max)
 void rt_main(ulong dtb)
 {
     static char sel[128];
+    rt_dtb = dtb;
     const char *args = rt_fdt_bootargs(dtb);
     if (!xtest_arg(args, sel, sizeof(sel))) {
         rt_printf("xenhvc conformance (" RT_ISA "): no xtest= in bootargs, running xtest=all\n");

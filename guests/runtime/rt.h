@@ -50,6 +50,34 @@ int strcmp(const char *a, const char *b);
 
 /* ---- device tree ---- */
 const char *rt_fdt_bootargs(ulong dtb);
+extern ulong rt_dtb;                       /* the DTB the guest was booted with */
+u32 rt_be32(const void *p);
+/* property `prop` of the first top-level node whose name starts with `name`
+ * (if not 0) and whose compatible list holds `compat` (if not 0) */
+const u8 *rt_fdt_find(const char *name, const char *compat, const char *prop, u32 *len);
+
+/* ---- interrupts (gic.c): GICv3 with system-register CPU interface ---- */
+extern void (*volatile rt_irq_handler)(void);  /* called from the IRQ vector */
+int rt_gic_init(void);                     /* 0, or -1 without a GICv3 in the DT */
+u32 rt_evtchn_ppi(void);                   /* INTID from /hypervisor interrupts, 0 if none */
+void rt_gic_enable(u32 intid, u32 prio);
+void rt_gic_disable(u32 intid);
+u32 rt_gic_ack(void);                      /* ICC_IAR1: INTID or 1023 */
+void rt_gic_eoi(u32 intid);                /* ICC_EOIR1 */
+void rt_gic_set_pmr(u32 pmr);
+u32 rt_gic_pmr(void);
+#if defined(__aarch64__)
+static inline void rt_irq_enable(void) { __asm__ volatile("msr daifclr, #2" ::: "memory"); }
+static inline void rt_irq_disable(void) { __asm__ volatile("msr daifset, #2" ::: "memory"); }
+static inline int rt_irq_masked(void)
+{ ulong v; __asm__ volatile("mrs %0, daif" : "=r"(v) :: "memory"); return (v >> 7) & 1; }
+#else
+static inline void rt_irq_enable(void) { __asm__ volatile("cpsie i" ::: "memory"); }
+static inline void rt_irq_disable(void) { __asm__ volatile("cpsid i" ::: "memory"); }
+static inline int rt_irq_masked(void)
+{ ulong v; __asm__ volatile("mrs %0, cpsr" : "=r"(v) :: "memory"); return (v >> 7) & 1; }
+#endif
+static inline void rt_wfi(void) { __asm__ volatile("wfi" ::: "memory"); }
 
 /* ---- results ---- */
 enum rt_result { RT_SUCCESS, RT_SKIP, RT_FAILURE, RT_ERROR };

@@ -89,7 +89,7 @@ rt_vectors:
     b       vec_0x0c
     b       vec_0x10
     b       vec_0x14
-    b       vec_0x18
+    b       vec_irq
     b       vec_0x1c
 
     .macro  vec off
@@ -107,6 +107,15 @@ vec_\off:
     vec     0x14
     vec     0x18
     vec     0x1c
+
+/* IRQ: return to the interrupted code with its CPSR (LR_irq - 4, SPSR_irq) */
+vec_irq:
+    sub     lr, lr, #4
+    srsdb   sp!, #0x12              /* LR_irq, SPSR_irq onto the IRQ stack */
+    push    {r0-r3, r12, lr}        /* the caller-saved registers (lr keeps 8-byte alignment) */
+    bl      rt_irq32
+    pop     {r0-r3, r12, lr}
+    rfeia   sp!
 
 vec_common:
     bl      rt_exception32          /* returns the resume address (| 1 for Thumb) */

@@ -1,10 +1,11 @@
 """Unicorn glue for AArch32 guests (A32 and T32): SVC mode, non-secure, with HVC enabled."""
 from __future__ import annotations
 
-from unicorn import UC_ARCH_ARM, UC_MODE_ARM, Uc
+from unicorn import UC_ARCH_ARM, UC_MODE_ARM, Uc, UcError
 from unicorn import arm_const as c
 
 from .regio import RegIO
+from .sysreg import SysregAccess, decode_a32, decode_t32
 from ..arch import aarch32
 
 ARCH = aarch32.ARCH
@@ -22,12 +23,14 @@ SCTLR = (15, 0, 1, 0, 0, 0, False)  # el=0 selects the non-secure bank the guest
 VBAR = (15, 0, 12, 0, 0, 0, False)
 SCR_NS, SCR_HCE = 1 << 0, 1 << 8
 SCTLR_V, SCTLR_EE, SCTLR_TE = 1 << 13, 1 << 25, 1 << 30
-PSR_MODE_SVC, PSR_MODE_UND, PSR_MODE_ABT = 0x13, 0x1B, 0x17
+PSR_MODE_SVC, PSR_MODE_UND, PSR_MODE_ABT, PSR_MODE_IRQ = 0x13, 0x1B, 0x17, 0x12
 PSR_MODE_MASK = 0x1F
 PSR_THUMB, PSR_F, PSR_I, PSR_A, PSR_E, PSR_J = 1 << 5, 1 << 6, 1 << 7, 1 << 8, 1 << 9, 1 << 24
 PSR_IT_MASK = 0x0600FC00
 PSR_GUEST32_INIT = PSR_A | PSR_F | PSR_I | PSR_MODE_SVC
-VECTOR32_UND = 0x4
+VECTOR32_UND, VECTOR32_IRQ = 0x4, 0x18
+WFI_ARM, WFI_ARM_MASK = 0x0320F003, 0x0FFFFFFF  # any condition
+WFI_T16, WFI_T32 = 0xBF30, (0xF3AF, 0x8003)
 HVC_ESR_IMM_MASK = 0xFFFF
 
 
@@ -36,10 +39,13 @@ class Cpu:
 
     arch = ARCH
     excp_hvc = EXCP_HVC
+    excp_udef = EXCP_UDEF
 
     def __init__(self, uc: Uc):
         self.uc = uc
         self.io = RegIO(uc, ARCH.word_bits)
+        #: the interrupt delivery (irq.IrqDelivery) once the machine is attached to Xen
+        self.irq = None
 
     def configure(self) -> None:
         self.uc.cpr_write(*SCR[:5], SCR[5], SCR[6], SCR_NS | SCR_HCE)
@@ -76,7 +82,65 @@ class Cpu:
         self.uc.reg_write(c.UC_ARM_REG_CPSR, self.uc.reg_read(c.UC_ARM_REG_CPSR) & ~PSR_I)
 
     def events_pending(self) -> bool:
-        return False
+        """local_events_need_delivery (the vGIC and evtchn_upcall_pending; IRQs unmasked)."""
+        return self.irq.events_pending() if self.irq is not None else False
+
+    # -- interrupts --------------------------------------------------------------------------------
+    def irq_masked(self) -> bool:
+        return bool(self.io.read(c.UC_ARM_REG_CPSR) & PSR_I)
+
+    def take_irq(self) -> int:
+        """Take an IRQ exception as the CPU does (AArch32.TakeIRQException): IRQ mode,
+        SPSR_irq = CPSR, LR_irq = the address of the next instruction + 4 (ARM and Thumb alike),
+        I and A masked, IT/J cleared, T from SCTLR.TE, E from SCTLR.EE, PC = VBAR + 0x18
+        (0xffff0018 with SCTLR.V). Returns the new PC."""
+        uc = self.uc
+        cpsr = self.io.read(c.UC_ARM_REG_CPSR)
+        pc = self.io.read(c.UC_ARM_REG_PC) & ~1
+        sctlr = uc.cpr_read(*SCTLR[:5], SCTLR[5], SCTLR[6])
+        new = cpsr & ~(PSR_MODE_MASK | PSR_IT_MASK | PSR_J | PSR_E | PSR_THUMB)
+        new |= PSR_MODE_IRQ | PSR_I | PSR_A
+        if sctlr & SCTLR_TE:
+            new |= PSR_THUMB
+        if sctlr & SCTLR_EE:
+            new |= PSR_E
+        base = 0xFFFF0000 if sctlr & SCTLR_V else uc.cpr_read(*VBAR[:5], VBAR[5], VBAR[6])
+        handler = (base + VECTOR32_IRQ) & 0xFFFFFFFF
+        uc.reg_write(c.UC_ARM_REG_CPSR, new)  # banks in LR_irq/SPSR_irq
+        uc.reg_write(c.UC_ARM_REG_SPSR, cpsr)
+        uc.reg_write(c.UC_ARM_REG_LR, (pc + 4) & 0xFFFFFFFF)
+        uc.reg_write(c.UC_ARM_REG_PC, handler | (1 if new & PSR_THUMB else 0))
+        return handler
+
+    def sysreg_at(self, pc: int) -> SysregAccess | None:
+        """The ICC_* MRC/MCR (ARM or Thumb) at ``pc``, or None."""
+        pc &= ~1
+        word = self.io.read_u32(pc)
+        if self.io.read(c.UC_ARM_REG_CPSR) & PSR_THUMB:
+            return decode_t32(word & 0xFFFF, word >> 16)
+        return decode_a32(word)
+
+    def get_gpr(self, n: int) -> int:
+        return self.io.read(REGS[f"r{n}"])
+
+    def set_gpr(self, n: int, value: int) -> None:
+        self.io.write(REGS[f"r{n}"], value & 0xFFFFFFFF)
+
+    def skip(self, pc: int) -> None:
+        """Resume after the 4-byte MRC/MCR at ``pc`` (not inside an IT block: the IT state is
+        not advanced)."""
+        self.rewind((pc & ~1) + 4)
+
+    def after_wfi(self, pc: int) -> bool:
+        """Whether the instruction before ``pc`` is a WFI (Unicorn stops after one)."""
+        pc &= ~1
+        try:
+            before = self.io.read_u32(pc - 4)
+        except UcError:
+            return False
+        if self.io.read(c.UC_ARM_REG_CPSR) & PSR_THUMB:
+            return before >> 16 == WFI_T16 or (before & 0xFFFF, before >> 16) == WFI_T32
+        return before & WFI_ARM_MASK == WFI_ARM
 
     def mmu_enabled(self) -> bool:
         return bool(self.uc.cpr_read(*SCTLR[:5], SCTLR[5], SCTLR[6]) & 1)

@@ -1,10 +1,11 @@
 """Unicorn glue for AArch64 guests: EL1h under a non-secure EL2 with HCR_EL2.RW, as a Xen guest runs."""
 from __future__ import annotations
 
-from unicorn import UC_ARCH_ARM64, UC_MODE_ARM, Uc
+from unicorn import UC_ARCH_ARM64, UC_MODE_ARM, Uc, UcError
 from unicorn import arm64_const as c
 
 from .regio import RegIO
+from .sysreg import SysregAccess, decode_a64
 from ..arch import aarch64
 
 ARCH = aarch64.ARCH
@@ -26,7 +27,11 @@ PSR_DAIF = 0x3C0  # D, A, I, F
 PSR_F, PSR_I, PSR_A, PSR_D = 0x40, 0x80, 0x100, 0x200
 PSR_GUEST64_INIT = PSR_A | PSR_F | PSR_I | PSR_MODE_EL1H
 PSR_MODE_BIT_32 = 0x10
-VECTOR64_CURRENT_SPX_BASE, VECTOR64_LOWER64_BASE, VECTOR64_LOWER32_BASE = 0x200, 0x400, 0x600
+VECTOR64_CURRENT_SP0_BASE, VECTOR64_CURRENT_SPX_BASE = 0x000, 0x200
+VECTOR64_LOWER64_BASE, VECTOR64_LOWER32_BASE = 0x400, 0x600
+VECTOR64_IRQ = 0x080  # the IRQ entry's offset within each group of four
+WFI = 0xD503207F
+XZR = 31
 HSR_EC_UNKNOWN = 0x00
 HSR_IL = 1 << 25
 
@@ -36,10 +41,13 @@ class Cpu:
 
     arch = ARCH
     excp_hvc = EXCP_HVC
+    excp_udef = EXCP_UDEF
 
     def __init__(self, uc: Uc):
         self.uc = uc
         self.io = RegIO(uc, ARCH.word_bits)
+        #: the interrupt delivery (irq.IrqDelivery) once the machine is attached to Xen
+        self.irq = None
 
     def configure(self) -> None:
         self.uc.cpr_write(*SCR_EL3, SCR_NS | SCR_HCE | SCR_RW)
@@ -72,7 +80,48 @@ class Cpu:
         self.uc.reg_write(c.UC_ARM64_REG_PSTATE, self.uc.reg_read(c.UC_ARM64_REG_PSTATE) & ~PSR_I)
 
     def events_pending(self) -> bool:
-        return False
+        """local_events_need_delivery (the vGIC and evtchn_upcall_pending; IRQs unmasked)."""
+        return self.irq.events_pending() if self.irq is not None else False
+
+    # -- interrupts --------------------------------------------------------------------------------
+    def irq_masked(self) -> bool:
+        return bool(self.io.read(c.UC_ARM64_REG_PSTATE) & PSR_I)
+
+    def take_irq(self) -> int:
+        """Take an IRQ exception as the CPU does (AArch64.TakeException): ELR_EL1 = the
+        address of the next instruction, SPSR_EL1 = PSTATE, EL1h with D, A, I, F masked, PC =
+        VBAR_EL1 + the IRQ entry of the source's group. Returns the new PC."""
+        uc = self.uc
+        pstate = self.io.read(c.UC_ARM64_REG_PSTATE)
+        pc = self.io.read(c.UC_ARM64_REG_PC)
+        handler = uc.reg_read(c.UC_ARM64_REG_VBAR_EL1) + _vector_group(pstate) + VECTOR64_IRQ
+        uc.cpr_write(*SPSR_EL1, pstate)
+        uc.reg_write(c.UC_ARM64_REG_ELR_EL1, pc)
+        uc.reg_write(c.UC_ARM64_REG_PSTATE, PSR_MODE_EL1H | PSR_DAIF)
+        uc.reg_write(c.UC_ARM64_REG_PC, handler)
+        return handler
+
+    def sysreg_at(self, pc: int) -> SysregAccess | None:
+        """The ICC_* MRS/MSR at ``pc`` (the PC of an undefined-instruction stop), or None."""
+        return decode_a64(self.io.read_u32(pc))
+
+    def get_gpr(self, n: int) -> int:
+        return 0 if n == XZR else self.io.read(REGS[f"x{n}"])
+
+    def set_gpr(self, n: int, value: int) -> None:
+        if n != XZR:
+            self.io.write(REGS[f"x{n}"], value & 0xFFFFFFFFFFFFFFFF)
+
+    def skip(self, pc: int) -> None:
+        """Resume at the instruction after the one at ``pc``."""
+        self.io.write(c.UC_ARM64_REG_PC, pc + 4)
+
+    def after_wfi(self, pc: int) -> bool:
+        """Whether the instruction before ``pc`` is a WFI (Unicorn stops after one)."""
+        try:
+            return self.io.read_u32(pc - 4) == WFI
+        except UcError:
+            return False
 
     def mmu_enabled(self) -> bool:
         return bool(self.uc.cpr_read(*SCTLR_EL1) & 1)
@@ -104,3 +153,16 @@ class Cpu:
         return {"esr": uc.reg_read(c.UC_ARM64_REG_ESR_EL1), "elr": uc.reg_read(c.UC_ARM64_REG_ELR_EL1),
                 "spsr": uc.cpr_read(*SPSR_EL1), "pstate": uc.reg_read(c.UC_ARM64_REG_PSTATE),
                 "vbar": uc.reg_read(c.UC_ARM64_REG_VBAR_EL1)}
+
+
+def _vector_group(pstate: int) -> int:
+    """The vector group an exception taken to EL1 uses: current EL with SP_EL0 (EL1t) or SP_EL1
+    (EL1h), lower EL in AArch64 or AArch32."""
+    mode = pstate & PSR_MODE_MASK
+    if mode & PSR_MODE_BIT_32:
+        return VECTOR64_LOWER32_BASE
+    if mode == PSR_MODE_EL0T:
+        return VECTOR64_LOWER64_BASE
+    if mode == PSR_MODE_EL1H:
+        return VECTOR64_CURRENT_SPX_BASE
+    return VECTOR64_CURRENT_SP0_BASE  # EL1t

@@ -4,15 +4,18 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from unicorn import UC_HOOK_INTR, Uc, UcError
+from unicorn import UC_HOOK_INSN_INVALID, UC_HOOK_INTR, Uc, UcError
 from unicorn.unicorn_const import UC_ERR_FETCH_UNMAPPED, UC_ERR_READ_UNMAPPED, UC_ERR_WRITE_UNMAPPED
 
 from ..arch import Arch
 from ..hypervisor.xen import Xen
+from ..loader.devicetree import GICD_BASE, GICR_BASE
 from ..loader.image import Segment
 from ..stop import StopKind, StopReason
 from . import aarch32, aarch64
+from .gic import VGic
 from .guestmem import GuestMemory
+from .irq import IrqDelivery
 from .trap import TrapEntry
 
 #: the Unicorn glue for each guest architecture; chosen once, here
@@ -39,6 +42,7 @@ class Machine:
         self.uc.mem_map(bank.base, bank.size)
         self.mem = GuestMemory(self.uc, bank, self.cpu.mmu_enabled)
         self.trap: TrapEntry | None = None
+        self.irq: IrqDelivery | None = None
         self.start = 0
 
     def load(self, segments: tuple[Segment, ...], blobs: tuple[tuple[int, bytes], ...]) -> None:
@@ -52,7 +56,13 @@ class Machine:
 
     def attach(self, xen: Xen, debug_build: bool) -> None:
         self.trap = TrapEntry(self.uc, self.cpu, self.regs, xen, debug_build, self.bank.contains)
+        # the vGIC where the device tree puts it; dom0 sees the host's interrupt-ID bits, a domU 10
+        gic = VGic(intid_bits=16 if xen.domain.privileged else 10)
+        gic.map(self.uc, GICD_BASE, GICR_BASE)
+        self.irq = IrqDelivery(self.uc, self.cpu, gic, xen, xen.evtchn_irq)
+        self.trap.irq = self.cpu.irq = self.irq
         self.uc.hook_add(UC_HOOK_INTR, self.trap.on_interrupt)
+        self.uc.hook_add(UC_HOOK_INSN_INVALID, self.trap.on_invalid)
 
     def run(self, xen: Xen, limits: Limits) -> StopReason:
         assert self.trap is not None
@@ -76,8 +86,17 @@ class Machine:
             xen.run_timers()
             if xen.domain.is_shutting_down:
                 return StopReason.shutdown(xen.domain.shutdown_reason)
+            irq = self.irq
+            assert irq is not None
             if xen.domain.blocked:
                 stop = self._idle(xen)
+                if stop is not None:
+                    return stop
+                irq.at_stop()
+            elif irq.check_requested:  # a hook stopped at a safe point for the interrupt logic
+                irq.at_stop()
+            elif self.cpu.after_wfi(self.cpu.pc()):
+                stop = self._wait_for_interrupt(xen)
                 if stop is not None:
                     return stop
             elif count:
@@ -108,6 +127,23 @@ class Machine:
         xen.domain.blocked = False
         if xen.domain.is_shutting_down:
             return StopReason.shutdown(xen.domain.shutdown_reason)
+        return None
+
+    def _wait_for_interrupt(self, xen: Xen) -> StopReason | None:
+        """The guest executed WFI (Unicorn stops right after it). Xen traps WFI and blocks the
+        vCPU unless an interrupt needs delivery, PSTATE.I regardless
+        (vcpu_block_unless_event_pending); the vCPU then resumes after the WFI and takes the
+        IRQ if it can."""
+        assert self.irq is not None
+        if not self.irq.events_pending_nomask():
+            when = xen.next_timer_ns()
+            if when is None:
+                return StopReason(StopKind.IDLE, "the vCPU waits for an interrupt (WFI) that nothing can raise")
+            xen.advance_to(when)
+            xen.run_timers()
+            if xen.domain.is_shutting_down:
+                return StopReason.shutdown(xen.domain.shutdown_reason)
+        self.irq.at_stop()
         return None
 
     def _fault(self, e: UcError) -> StopReason:

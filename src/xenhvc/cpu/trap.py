@@ -46,10 +46,15 @@ class TrapEntry:
         self.mask = arch.word_mask
         self.smccc_regs = UcRegs(uc, tuple(regs[r] for r in arch.smccc_regs), arch.word_mask)
         self.stop: tuple[str, int] | None = None  # (kind, pc) of a guest exception that ends the run
+        self.excp_udef = cpu.excp_udef
+        #: interrupt delivery (irq.IrqDelivery), set by the machine
+        self.irq = None
 
     def on_interrupt(self, uc: Uc, intno: int, _user_data) -> None:
         pc = self.io.read(self.pc_id)
         if intno != self.excp_hvc:
+            if intno == self.excp_udef and self.irq is not None and self.irq.emulate_sysreg(pc):
+                return  # an ICC_* system register (AArch64): emulated
             self.stop = (EXCEPTION_NAMES.get(intno, f"exception {intno}"), pc)
             uc.emu_stop()
             return
@@ -71,6 +76,17 @@ class TrapEntry:
         d = self.xen.domain
         if d.is_shutting_down or d.blocked:
             uc.emu_stop()
+            return
+        irq = self.irq
+        if irq is not None:
+            gic = irq.gic
+            if d.evtchn_irq_raised != irq.seen or gic.pending & gic.enabled:
+                irq.at_exact_point()
+
+    def on_invalid(self, uc: Uc, _user_data) -> bool:
+        """UC_HOOK_INSN_INVALID (AArch32 undefined instructions): an ICC_* MRC/MCR is emulated;
+        anything else stops the run as before."""
+        return self.irq is not None and self.irq.emulate_sysreg(self.io.read(self.pc_id))
 
     def _hypercall(self, pc: int) -> None:
         read, write = self.io.read, self.io.write

@@ -16,6 +16,7 @@ from .build import XenBuild
 from .context import ConsoleInput, GuestFault, GuestMemory, HypercallContext, VcpuControl
 from .domain import Domain, make_domain
 from .handlers import HANDLERS
+from .shared_info import upcall_pending
 from .vsmc import SmcccRegs, Vsmc, smccc_name
 
 
@@ -29,6 +30,21 @@ def _cast(kind: str):
 #: nr -> (handler function, per-argument casts): the table and the handlers joined once
 _ENTRIES = {nr: (HANDLERS[nr].fn, tuple(_cast(k) for k in spec.params))
             for nr, spec in ARM_TABLE.items() if nr in HANDLERS}
+
+
+#: GUEST_EVTCHN_PPI (public/arch-arm.h): the event-channel PPI of domains other than dom0
+GUEST_EVTCHN_PPI = 31
+HVM_PARAM_CALLBACK_IRQ = 0
+HVM_PARAM_CALLBACK_TYPE_PPI = 2
+
+
+def evtchn_irq(d: Domain) -> int:
+    """d->arch.evtchn_irq: GUEST_EVTCHN_PPI (arch_domain_create), except where the domain
+    builder gave the domain a PPI through HVM_PARAM_CALLBACK_IRQ (dom0: evtchn_allocate)."""
+    param = d.hvm_params.get(HVM_PARAM_CALLBACK_IRQ, 0)
+    if param >> 56 == HVM_PARAM_CALLBACK_TYPE_PPI:
+        return param & 0xFF
+    return GUEST_EVTCHN_PPI
 
 
 class Xen:
@@ -65,6 +81,12 @@ class Xen:
         self.ctx.take_mc_continuation = self._take_mc_continuation
         self.ctx.clear_mc_continuation = self._take_mc_continuation
         self.others: dict[int, Domain] = {} if domain.privileged else {0: make_domain(0)}
+        #: d->arch.evtchn_irq, fixed when the domain is built
+        self.evtchn_irq = evtchn_irq(domain)
+
+    def upcall_pending(self) -> bool:
+        """vCPU0's evtchn_upcall_pending."""
+        return upcall_pending(self.domain, self.ctx.mem)
 
     # -- time and domains -------------------------------------------------------------------------
     def now_ns(self) -> int:

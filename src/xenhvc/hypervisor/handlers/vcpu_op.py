@@ -9,7 +9,7 @@ from enum import IntEnum
 from ...abi.errno import Errno
 from ...abi.hypercalls import Hypercall
 from ..context import GuestFault, HypercallContext
-from ..shared_info import moved_vcpu_info
+from ..shared_info import moved_vcpu_info, upcall_pending
 from . import Handler
 
 vcpu_register_vcpu_info = struct.Struct("<QII")  # uint64 mfn (a GFN on Arm); uint32 offset; uint32 rsvd
@@ -46,9 +46,13 @@ def map_vcpu_info(ctx: HypercallContext, gfn: int, offset: int) -> int:
     gpa = (gfn << 12) + offset
     if gfn >= 1 << 52 or not ctx.mem.is_ram(gfn << 12, PAGE_SIZE):
         return -Errno.EINVAL  # get_page_from_gfn found no RAM page
-    # the old contents move over, then everything is marked pending so no event is lost
+    # the old contents move over, then everything is marked pending so no event is lost;
+    # vcpu_mark_events_pending injects the event-channel PPI if evtchn_upcall_pending was clear
+    edge = not upcall_pending(d, ctx.mem)
     ctx.mem.write_phys(gpa, moved_vcpu_info(d, ctx.mem))
     d.vcpu_info = gpa
+    if edge:
+        d.evtchn_irq_raised += 1
     return 0
 
 

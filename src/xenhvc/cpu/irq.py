@@ -1,0 +1,146 @@
+"""Interrupt delivery: the event-channel PPI from Xen's model through the vGIC into the guest's
+IRQ vector, at points where the emulator can resume exactly.
+
+Xen injects the event-channel PPI (d->arch.evtchn_irq) on each 0 -> 1 edge of vCPU0's
+evtchn_upcall_pending (vcpu_mark_events_pending -> vgic_inject_irq); the model counts those edges
+in ``Domain.evtchn_irq_raised`` and this module latches each new one as pending in the vGIC. The
+vGIC signals an IRQ when the interrupt is pending, enabled, above the priority mask and the running
+priority, with group 1 enabled; the vCPU takes it when PSTATE.I / CPSR.I is clear.
+
+Delivery points (the only places the model changes the PC, so every resume is exact):
+
+- in the HVC hook, after the hypercall's result is written (ELR = the instruction after the HVC,
+  or the HVC itself for a continuation);
+- in the undefined-instruction hook, after an emulated ICC_* access (EOIR, PMR, IGRPEN1, ...);
+- between two runs of the emulator: when a blocked or waiting (WFI) vCPU wakes;
+- at the first basic block after the guest unmasks IRQs: while an interrupt is signalled but
+  masked, a block hook watches PSTATE.I. Unicorn (like QEMU) ends the translation block after
+  every write to DAIF/CPSR (msr daifclr, msr daif, cpsie, msr cpsr_c, eret), so the next block
+  starts right after the unmasking instruction. Adding a hook applies only to blocks translated
+  later, so the hook is added between two runs (after an emu_stop at a safe point) and the
+  translation cache is flushed; it is removed once the IRQ is taken or no longer signalled.
+  Without a signalled interrupt no per-block or per-instruction hook exists.
+
+Not a delivery point: a GIC MMIO write (enabling a pending PPI, ISPENDR0). An emu_stop inside
+Unicorn's MMIO callback is not exact (seen here: the run stops with the PC back at the store, or
+at the start of its translation block with later registers already changed, and the store is
+replayed), so such an interrupt is taken at the next point above (the next hypercall, ICC_*
+access, WFI or unmask with the watch armed), where Xen would take it right after the store.
+"""
+from __future__ import annotations
+
+from unicorn import UC_HOOK_BLOCK, Uc
+
+from ..hypervisor.shared_info import upcall_pending
+from ..hypervisor.xen import Xen
+from .gic import VGic
+
+
+class IrqDelivery:
+    def __init__(self, uc: Uc, cpu, gic: VGic, xen: Xen, evtchn_irq: int):
+        self.uc, self.cpu, self.gic, self.xen = uc, cpu, gic, xen
+        self.domain = xen.domain
+        self.evtchn_irq = evtchn_irq
+        self.seen = xen.domain.evtchn_irq_raised
+        #: the block hook watching for the guest to unmask IRQs, while one is armed
+        self.window: int | None = None
+        #: set (with emu_stop) when the run loop must look at the interrupt state
+        self.check_requested = False
+        #: IRQs taken (for tests and statistics)
+        self.taken = 0
+
+    # -- state ---------------------------------------------------------------------------------------
+    def sync(self) -> None:
+        """Latch the edges Xen's model raised since the last look as pending PPIs."""
+        raised = self.domain.evtchn_irq_raised
+        if raised != self.seen:
+            self.seen = raised
+            self.gic.inject(self.evtchn_irq)
+
+    def events_pending_nomask(self) -> bool:
+        """local_events_need_delivery_nomask: an enabled interrupt the vGIC would signal, or
+        evtchn_upcall_pending while the event-channel PPI is not inflight."""
+        self.sync()
+        if self.gic.vcpu_pending_irq():
+            return True
+        if not upcall_pending(self.domain, self.xen.ctx.mem):
+            return False
+        return not self.gic.inflight(self.evtchn_irq)
+
+    def events_pending(self) -> bool:
+        """local_events_need_delivery."""
+        return not self.cpu.irq_masked() and self.events_pending_nomask()
+
+    def _runnable(self) -> bool:
+        d = self.domain
+        return not d.blocked and not d.is_shutting_down
+
+    # -- delivery points -------------------------------------------------------------------------------
+    def at_exact_point(self) -> None:
+        """In a hook that set the PC itself (HVC, emulated ICC access): take the IRQ now if the
+        vGIC signals one and IRQs are unmasked; if they are masked, have the run loop arm the
+        unmask watch."""
+        self.sync()
+        if not self.gic.can_signal() or not self._runnable():
+            return
+        if self.cpu.irq_masked():
+            if self.window is None:
+                self.check_requested = True
+                self.uc.emu_stop()
+            return
+        self._take()
+
+    def at_stop(self) -> None:
+        """Between two runs of the emulator (the PC is where the guest resumes)."""
+        self.check_requested = False
+        self.sync()
+        if not self.gic.can_signal() or not self._runnable():
+            self._disarm()
+            return
+        if self.cpu.irq_masked():
+            self._arm()
+            return
+        self._take()
+
+    def _take(self) -> None:
+        self._disarm()
+        self.cpu.take_irq()
+        self.taken += 1
+
+    # -- the unmask watch ------------------------------------------------------------------------------
+    def _arm(self) -> None:
+        if self.window is None:
+            self.window = self.uc.hook_add(UC_HOOK_BLOCK, self._on_block)
+            self.uc.ctl_flush_tb()  # blocks translated before carry no call to the new hook
+
+    def _disarm(self) -> None:
+        if self.window is not None:
+            self.uc.hook_del(self.window)
+            self.window = None
+
+    def _on_block(self, _uc, _addr, _size, _ud) -> None:
+        if self.window is None or self.cpu.irq_masked():
+            return
+        self.sync()
+        if self.gic.can_signal() and self._runnable():
+            self._take()  # the PC is the start of this block: the IRQ returns here
+        else:
+            self._disarm()
+
+    # -- the ICC_* system registers -----------------------------------------------------------------
+    def emulate_sysreg(self, pc: int) -> bool:
+        """Emulate the ICC_* access at ``pc`` that Unicorn found undefined: write the destination
+        register (MRS/MRC) or the vGIC (MSR/MCR), step past it, deliver if that lets an IRQ in.
+        False if the instruction is something else."""
+        cpu = self.cpu
+        access = cpu.sysreg_at(pc)
+        if access is None:
+            return False
+        if access.read:
+            self.sync()
+            cpu.set_gpr(access.rt, self.gic.sysreg_read(access.name))
+        else:
+            self.gic.sysreg_write(access.name, cpu.get_gpr(access.rt))
+        cpu.skip(pc)
+        self.at_exact_point()
+        return True

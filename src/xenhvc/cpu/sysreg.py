@@ -1,0 +1,73 @@
+"""Decoding the GIC CPU-interface system-register accesses a guest makes.
+
+Unicorn has no GIC attached, so the ICC_* registers are UNDEFINED: an AArch64 ``MRS``/``MSR``
+reaches UC_HOOK_INTR as intno 1 (EXCP_UDEF), an AArch32 ``MRC``/``MCR`` (ARM or Thumb) reaches
+UC_HOOK_INSN_INVALID; in both cases the PC is the address of the instruction and no syndrome is
+written. The trap layer reads the instruction there and decodes it here: a small fixed set of
+encodings, so no disassembler is needed.
+
+Registers are named by (CRn, CRm, op2) with op0 = 3, op1 = 0 (A64) or coproc = 15, opc1 = 0
+(AArch32): the AArch32 ICC_* encodings are the AArch64 ones with op0/op1 dropped."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: (CRn, CRm, op2) -> name, for op0 = 3 / op1 = 0 (A64) and p15 / opc1 = 0 (AArch32)
+ICC_REGS = {
+    (4, 6, 0): "ICC_PMR",
+    (12, 8, 0): "ICC_IAR0", (12, 8, 1): "ICC_EOIR0", (12, 8, 2): "ICC_HPPIR0", (12, 8, 3): "ICC_BPR0",
+    (12, 8, 4): "ICC_AP0R0", (12, 8, 5): "ICC_AP0R1", (12, 8, 6): "ICC_AP0R2", (12, 8, 7): "ICC_AP0R3",
+    (12, 9, 0): "ICC_AP1R0", (12, 9, 1): "ICC_AP1R1", (12, 9, 2): "ICC_AP1R2", (12, 9, 3): "ICC_AP1R3",
+    (12, 11, 1): "ICC_DIR", (12, 11, 3): "ICC_RPR",
+    (12, 12, 0): "ICC_IAR1", (12, 12, 1): "ICC_EOIR1", (12, 12, 2): "ICC_HPPIR1", (12, 12, 3): "ICC_BPR1",
+    (12, 12, 4): "ICC_CTLR", (12, 12, 5): "ICC_SRE", (12, 12, 6): "ICC_IGRPEN0", (12, 12, 7): "ICC_IGRPEN1",
+}
+#: the AArch64 ICC_SGI*R_EL1 registers (AArch32 reaches them with MCRR, not decoded here)
+ICC_REGS_A64_ONLY = {(12, 11, 5): "ICC_SGI1R", (12, 11, 6): "ICC_ASGI1R", (12, 11, 7): "ICC_SGI0R"}
+
+A64_SYSREG_MASK, A64_SYSREG_BITS = 0xFFD00000, 0xD5100000  # MRS/MSR (register), op0 = 2 or 3
+A32_MCR_MASK, A32_MCR_BITS = 0x0F000010, 0x0E000010  # MRC/MCR (cond 1110 opc1 L CRn Rt coproc opc2 1 CRm)
+
+
+@dataclass(frozen=True)
+class SysregAccess:
+    name: str
+    read: bool  # MRS / MRC: the register's value goes to Rt
+    rt: int  # A64: 31 is XZR; AArch32: 0..14 (15 is refused: MRC to APSR_nzcv)
+
+
+def decode_a64(insn: int) -> SysregAccess | None:
+    """An ICC_* MRS/MSR, or None for anything else."""
+    if insn & A64_SYSREG_MASK != A64_SYSREG_BITS:
+        return None
+    op0, op1 = (insn >> 19) & 3, (insn >> 16) & 7
+    crn, crm, op2 = (insn >> 12) & 0xF, (insn >> 8) & 0xF, (insn >> 5) & 7
+    if op0 != 3 or op1 != 0:
+        return None
+    name = ICC_REGS.get((crn, crm, op2)) or ICC_REGS_A64_ONLY.get((crn, crm, op2))
+    if name is None:
+        return None
+    return SysregAccess(name, bool(insn >> 21 & 1), insn & 0x1F)
+
+
+def decode_a32(insn: int) -> SysregAccess | None:
+    """An ICC_* MRC/MCR in the ARM encoding (any condition: Unicorn raises the UNDEF only when
+    the condition passes), or None."""
+    if insn >> 28 == 0xF or insn & A32_MCR_MASK != A32_MCR_BITS:
+        return None  # MRC2/MCR2, or not a register transfer
+    coproc, opc1 = (insn >> 8) & 0xF, (insn >> 21) & 7
+    crn, crm, op2, rt = (insn >> 16) & 0xF, insn & 0xF, (insn >> 5) & 7, (insn >> 12) & 0xF
+    if coproc != 15 or opc1 != 0 or rt == 15:
+        return None
+    name = ICC_REGS.get((crn, crm, op2))
+    if name is None:
+        return None
+    return SysregAccess(name, bool(insn >> 20 & 1), rt)
+
+
+def decode_t32(hw1: int, hw2: int) -> SysregAccess | None:
+    """An ICC_* MRC/MCR in the Thumb encoding (T1: 1110 1110 opc1 L CRn | Rt coproc opc2 1 CRm):
+    the two halfwords form the ARM encoding with cond = 1110."""
+    if hw1 & 0xFF00 != 0xEE00:
+        return None
+    return decode_a32((hw1 << 16) | hw2)

@@ -1,0 +1,157 @@
+"""Guest-level interrupt delivery: a sent event reaches the guest's IRQ vector through the vGIC,
+with ICC_* accesses emulated, at the delivery points (after the HVC, at the unmask, WFI)."""
+import struct
+
+import pytest
+
+from xenhvc import StopKind
+from xenhvc.testing import assemble_guest, run_guest
+
+GICR_SGI = 0x080A0000 + 0x10000
+
+# bind_ipi, then {before_send}, send; the vector counts IRQs in x21 and keeps the INTID in x20.
+A64 = f"""
+    adr     x0, vectors
+    msr     vbar_el1, x0
+    ldr     x9, ={GICR_SGI:#x}
+    mov     w1, #0xa0
+    strb    w1, [x9, #0x410]        // GICR_IPRIORITYR4 byte 0: PPI 16
+    mov     w1, #0x10000
+    str     w1, [x9, #0x100]        // GICR_ISENABLER0
+    mov     x1, #0xff
+    msr     S3_0_C4_C6_0, x1        // ICC_PMR_EL1
+    mov     x1, #1
+    msr     S3_0_C12_C12_7, x1      // ICC_IGRPEN1_EL1
+    mov     x20, #0
+    mov     x21, #0
+    adr     x1, buf
+    str     xzr, [x1]
+    mov     x0, #7                  // EVTCHNOP_bind_ipi
+    xen_hypercall __HYPERVISOR_event_channel_op
+    adr     x1, buf
+    ldr     w2, [x1, #4]
+    str     w2, [x1]
+    {{before_send}}
+    mov     x0, #4                  // EVTCHNOP_send
+    adr     x1, buf
+    xen_hypercall __HYPERVISOR_event_channel_op
+    mov     x22, x21                // IRQs seen right after the HVC
+    {{after_send}}
+    adr     x2, buf
+    stp     x20, x21, [x2]
+    str     x22, [x2, #16]
+    mov     x0, #0
+    mov     x1, #24
+    xen_hypercall __HYPERVISOR_console_io
+    shutdown 0
+    .ltorg
+    .balign 8
+buf: .space 32
+    .balign 2048
+vectors:
+    .space  0x280
+    mrs     x20, S3_0_C12_C12_0     // ICC_IAR1_EL1
+    msr     S3_0_C12_C12_1, x20     // ICC_EOIR1_EL1
+    add     x21, x21, #1
+    adr     x2, {{vinfo}}
+    eret
+"""
+
+# A32 and T32 (the guest starts in Thumb state for t32); the vectors are ARM code (SCTLR.TE = 0)
+A32 = f"""
+    adr     r0, vectors
+    mcr     p15, 0, r0, c12, c0, 0  @ VBAR
+    ldr     r9, ={GICR_SGI:#x}
+    mov     r1, #0xa0
+    strb    r1, [r9, #0x410]
+    mov     r1, #0x10000
+    str     r1, [r9, #0x100]
+    mov     r1, #0xff
+    mcr     p15, 0, r1, c4, c6, 0   @ ICC_PMR
+    mov     r1, #1
+    mcr     p15, 0, r1, c12, c12, 7 @ ICC_IGRPEN1
+    mov     r7, #0
+    mov     r8, #0
+    adr     r1, buf
+    mov     r0, #0
+    str     r0, [r1]
+    mov     r0, #7
+    xen_hypercall __HYPERVISOR_event_channel_op
+    adr     r1, buf
+    ldr     r2, [r1, #4]
+    str     r2, [r1]
+    {{before_send}}
+    mov     r0, #4
+    adr     r1, buf
+    xen_hypercall __HYPERVISOR_event_channel_op
+    mov     r6, r8
+    {{after_send}}
+    adr     r2, buf
+    str     r7, [r2]
+    str     r8, [r2, #4]
+    str     r6, [r2, #8]
+    mov     r0, #0
+    mov     r1, #12
+    xen_hypercall __HYPERVISOR_console_io
+    shutdown 0
+    .ltorg
+    .balign 8
+buf: .space 32
+    .arm
+    .balign 32
+vectors:
+    .space  0x18
+    b       irq
+irq:
+    mrc     p15, 0, r7, c12, c12, 0 @ ICC_IAR1
+    mcr     p15, 0, r7, c12, c12, 1 @ ICC_EOIR1
+    add     r8, r8, #1
+    subs    pc, lr, #4
+"""
+
+UNMASK = {"a64": "msr daifclr, #2", "a32": "cpsie i", "t32": "cpsie i"}
+MASK = {"a64": "msr daifset, #2", "a32": "cpsid i", "t32": "cpsid i"}
+
+
+def run(isa: str, before_send: str = "", after_send: str = ""):
+    if isa == "a64":
+        src = A64.replace("{before_send}", before_send).replace("{after_send}", after_send).replace(
+            "    adr     x2, {vinfo}\n", "")
+        fmt, n = "<QQQ", 24
+    else:
+        src = A32.replace("{before_send}", before_send).replace("{after_send}", after_send)
+        fmt, n = "<III", 12
+    result = run_guest(assemble_guest(isa, src), timeout=20)
+    assert result.stop.kind == StopKind.SHUTDOWN, result.stop
+    return struct.unpack(fmt, result.console[:n])  # intid, irqs, irqs right after the send
+
+
+@pytest.mark.parametrize("isa", ["a64", "a32", "t32"])
+def test_irq_right_after_the_hypercall(isa):
+    assert run(isa, before_send=UNMASK[isa]) == (16, 1, 1)
+
+
+@pytest.mark.parametrize("isa", ["a64", "a32", "t32"])
+def test_masked_then_taken_at_the_unmask(isa):
+    assert run(isa, after_send=f"{UNMASK[isa]}\n    nop\n    {MASK[isa]}") == (16, 1, 0)
+
+
+@pytest.mark.parametrize("isa", ["a64", "a32", "t32"])
+def test_masked_stays_pending(isa):
+    assert run(isa) == (0, 0, 0)
+
+
+@pytest.mark.parametrize("isa", ["a64", "a32", "t32"])
+def test_wfi_with_a_pending_irq_returns(isa):
+    assert run(isa, after_send=f"wfi\n    {UNMASK[isa]}\n    nop") == (16, 1, 0)
+
+
+@pytest.mark.parametrize("isa", ["a64", "a32", "t32"])
+def test_wfi_with_nothing_to_wake_it_is_idle(isa):
+    result = run_guest(assemble_guest(isa, "wfi\n    b .\n"), timeout=20)
+    assert result.stop.kind == StopKind.IDLE and "WFI" in result.stop.detail
+
+
+def test_undefined_instruction_still_stops():
+    result = run_guest(assemble_guest("a64", "mrs x0, S3_0_C12_C8_4\n    .word 0\n"), timeout=20)
+    assert result.stop.kind == StopKind.GUEST_EXCEPTION  # ICC_AP0R0 reads as zero, then udf
