@@ -11,13 +11,13 @@ from .abi.hypercalls import INT, PTR, UINT, HypercallSpec
 
 @dataclass(frozen=True)
 class TraceRecord:
-    kind: str  # "hypercall", "smccc", "undef"
+    kind: str  # "hypercall", "smccc", "undef", "irq"
     name: str
     args: tuple[int, ...]  # as the handler saw them (after the C parameter casts)
     args_text: str
     result: int | None  # signed; None where nothing is returned (injected exception, shutdown)
     notes: tuple[str, ...] = ()
-    pc: int = 0  # address of the HVC
+    pc: int = 0  # address of the HVC (for "irq": where the interrupted code resumes)
 
     @property
     def result_text(self) -> str:
@@ -28,7 +28,7 @@ class TraceRecord:
         return format_result(self.result)
 
     def text(self) -> str:
-        if self.kind == "undef":
+        if self.kind in ("undef", "irq"):
             return f"{self.name}: {self.args_text}"
         line = f"{self.name}({self.args_text})"
         if self.result is not None:

@@ -53,7 +53,6 @@ vectors:
     mrs     x20, S3_0_C12_C12_0     // ICC_IAR1_EL1
     msr     S3_0_C12_C12_1, x20     // ICC_EOIR1_EL1
     add     x21, x21, #1
-    adr     x2, {{vinfo}}
     eret
 """
 
@@ -115,8 +114,7 @@ MASK = {"a64": "msr daifset, #2", "a32": "cpsid i", "t32": "cpsid i"}
 
 def run(isa: str, before_send: str = "", after_send: str = ""):
     if isa == "a64":
-        src = A64.replace("{before_send}", before_send).replace("{after_send}", after_send).replace(
-            "    adr     x2, {vinfo}\n", "")
+        src = A64.replace("{before_send}", before_send).replace("{after_send}", after_send)
         fmt, n = "<QQQ", 24
     else:
         src = A32.replace("{before_send}", before_send).replace("{after_send}", after_send)
@@ -141,6 +139,18 @@ def test_masked_stays_pending(isa):
     assert run(isa) == (0, 0, 0)
 
 
+BLOCK = {"a64": "mov x0, #1\n    mov x1, #0\n    xen_hypercall __HYPERVISOR_sched_op",
+         "a32": "mov r0, #1\n    mov r1, #0\n    xen_hypercall __HYPERVISOR_sched_op"}
+BLOCK["t32"] = BLOCK["a32"]
+
+
+@pytest.mark.parametrize("isa", ["a64", "a32", "t32"])
+def test_block_unmasks_and_takes_the_pending_irq(isa):
+    # SCHEDOP_block clears PSTATE.I/CPSR.I, does not block (an interrupt needs delivery), and the
+    # IRQ is taken as it returns
+    assert run(isa, after_send=BLOCK[isa]) == (16, 1, 0)
+
+
 @pytest.mark.parametrize("isa", ["a64", "a32", "t32"])
 def test_wfi_with_a_pending_irq_returns(isa):
     assert run(isa, after_send=f"wfi\n    {UNMASK[isa]}\n    nop") == (16, 1, 0)
@@ -155,3 +165,12 @@ def test_wfi_with_nothing_to_wake_it_is_idle(isa):
 def test_undefined_instruction_still_stops():
     result = run_guest(assemble_guest("a64", "mrs x0, S3_0_C12_C8_4\n    .word 0\n"), timeout=20)
     assert result.stop.kind == StopKind.GUEST_EXCEPTION  # ICC_AP0R0 reads as zero, then udf
+
+
+def test_trace_shows_the_irq():
+    src = A64.replace("{before_send}", UNMASK["a64"]).replace("{after_send}", "")
+    result = run_guest(assemble_guest("a64", src), timeout=20, trace=True)
+    texts = [r.text() for r in result.trace]
+    send = next(i for i, t in enumerate(texts) if t.startswith("event_channel_op(EVTCHNOP_send"))
+    assert texts[send + 1] == "IRQ 16: taken in the guest's IRQ vector"
+    assert result.trace[send + 1].pc == result.trace[send].pc + 4  # returns after the HVC

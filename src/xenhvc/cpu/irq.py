@@ -104,6 +104,8 @@ class IrqDelivery:
 
     def _take(self) -> None:
         self._disarm()
+        if self.xen.tracing:
+            self.xen.irq_taken(self.gic.hppi() or 0, self.cpu.pc())
         self.cpu.take_irq()
         self.taken += 1
 

@@ -203,6 +203,12 @@ class Xen:
             self._record(TraceRecord("undef", f"hvc #{imm:#x}", (imm,), "undefined instruction injected", None,
                                      (), pc))
 
+    def irq_taken(self, intid: int, pc: int) -> None:
+        """The trap layer delivered a virtual interrupt into the guest's IRQ vector."""
+        if self.tracing:
+            self._record(TraceRecord("irq", f"IRQ {intid}", (intid,), "taken in the guest's IRQ vector", None,
+                                     (), pc))
+
     def _record(self, record: TraceRecord) -> None:
         self.trace.append(record)
         if self.on_trace:
