@@ -28,8 +28,12 @@ def test_dom0_tree_has_what_xen_gives_dom0():
     assert tree.get_node("timer").get_property("compatible").value == "arm,armv8-timer"
 
 
-def test_domu_tree():
+def test_domu_tree_is_xens_dom0less_tree():
     tree = fdt.parse_dtb(build_dtb(DeviceTreeSpec(MemoryBank(0x40000000, 0x8000000), "", False, evtchn_ppi=15)))
-    assert list(tree.get_node("hypervisor").get_property("reg").data) == [0, 0x38000000, 0, 0x40000]
-    assert list(tree.get_node("hypervisor").get_property("interrupts").data) == [1, 15, 0xF08]
+    assert not tree.exist_node("hypervisor")  # only "enhanced" dom0less domUs get one
     assert raw(tree.get_property("bootargs", "chosen")) == b"\0"
+    assert list(tree.get_property("linux,initrd-start", "chosen").data) == [0, 0]
+    gic = tree.get_node("interrupt-controller@3001000")
+    assert list(gic.get_property("reg").data) == [0, 0x3001000, 0, 0x10000, 0, 0x3020000, 0, 0x1000000]
+    assert tree.get_node("timer").get_property("interrupt-parent").value == 0xFDE8
+    assert tree.exist_node("sbsa-uart@22000000")

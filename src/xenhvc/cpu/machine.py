@@ -9,7 +9,7 @@ from unicorn.unicorn_const import UC_ERR_FETCH_UNMAPPED, UC_ERR_READ_UNMAPPED, U
 
 from ..arch import Arch
 from ..hypervisor.xen import Xen
-from ..loader.devicetree import GICD_BASE, GICR_BASE
+from ..loader.devicetree import gic_frames
 from ..loader.image import Segment
 from ..stop import StopKind, StopReason
 from . import aarch32, aarch64
@@ -58,7 +58,7 @@ class Machine:
         self.trap = TrapEntry(self.uc, self.cpu, self.regs, xen, debug_build, self.bank.contains)
         # the vGIC where the device tree puts it; dom0 sees the host's interrupt-ID bits, a domU 10
         gic = VGic(intid_bits=16 if xen.domain.privileged else 10)
-        gic.map(self.uc, GICD_BASE, GICR_BASE)
+        gic.map(self.uc, *gic_frames(xen.domain.privileged))
         self.irq = IrqDelivery(self.uc, self.cpu, gic, xen, xen.evtchn_irq)
         self.trap.irq = self.cpu.irq = self.irq
         self.uc.hook_add(UC_HOOK_INTR, self.trap.on_interrupt)
