@@ -418,42 +418,71 @@ def test_gzip_image_runs():
     assert result.console == b"Hello from A64 guest on Xen!\n" and result.exit_code == 0
 
 
-def test_guest_with_mmu_on_is_reported_as_not_modelled():
-    """Hypercall pointers are virtual addresses; until the stage-1 walker exists (Linux-boot
-    work) a guest that turned its MMU on gets one clear line and exit code 40, not a wrong answer."""
-    from xenhvc.cli import main
-    import io
-
-    image = assemble_guest("a64", """
-    adr x0, ttb
-    mov x1, #0x40000000
-    movk x1, #0x0701
-    str x1, [x0, #8]              // L1[1]: 0x40000000-0x7fffffff identity, AF, inner shareable
+MMU_ON = """
+    adr x0, l1
+    adr x1, l2
+    orr x2, x1, #3
+    str x2, [x0, #8]              // L1[1] -> l2: VA 0x40000000-0x7fffffff
+    ldr x3, =0x70000401           // 2 MiB blocks, AF: identity for guest RAM
+    mov x4, #0x180
+1:  str x3, [x1, x4, lsl #3]
+    add x3, x3, #0x200000
+    add x4, x4, #1
+    cmp x4, #0x1c0
+    b.ne 1b
+    ldr x3, =0x70000401
+    str x3, [x1, #8]              // VA 0x40200000 -> PA 0x70000000, writable
+    ldr x3, =0x70000481
+    str x3, [x1, #24]             // VA 0x40600000 -> PA 0x70000000, read-only (AP[2])
     msr ttbr0_el1, x0
     mov x0, #0xff
     msr mair_el1, x0
-    ldr x0, =0x800019             // T0SZ=25 (4K granule, start at level 1), EPD1
+    ldr x0, =0x800019             // T0SZ=25, 4K granule, EPD1
     msr tcr_el1, x0
     isb
     mrs x0, sctlr_el1
     orr x0, x0, #1
     msr sctlr_el1, x0
     isb
+    adr x9, buf
+    ldr x10, =0x70000000
+    sub x9, x9, x10               // buf's offset in the first 2 MiB
+    ldr x10, =0x40200000
+    add x11, x9, x10              // buf through the writable alias
+    ldr x10, =0x40600000
+    add x12, x9, x10              // buf through the read-only alias
     mov x0, #1
-    adr x1, buf
-    xen_hypercall __HYPERVISOR_xen_version
+    mov x1, x11
+    xen_hypercall __HYPERVISOR_xen_version   // copy_to_guest through stage 1
+    mov x19, x0
+    mov x0, #1
+    mov x1, x12
+    xen_hypercall __HYPERVISOR_xen_version   // a write through a read-only mapping
+    mov x20, x0
+    mov x0, #1
+    ldr x1, =0x40400000
+    xen_hypercall __HYPERVISOR_xen_version   // an unmapped VA
+    mov x21, x0
+    adr x9, buf
+    stp x19, x20, [x9, #16]
+    str x21, [x9, #32]
+    mov x0, #0
+    mov x1, #40
+    mov x2, x12
+    xen_hypercall __HYPERVISOR_console_io    // copy_from_guest through the read-only alias
     shutdown 0
     .ltorg
-buf: .space 16
+    .balign 16
+buf: .space 48
     .balign 4096
-ttb: .space 4096
-""")
-    import tempfile, os
-    with tempfile.NamedTemporaryFile(suffix=".Image", delete=False) as f:
-        f.write(image)
-    err = io.StringIO()
-    try:
-        rc = main(["run", f.name], stdout=io.BytesIO(), stderr=err, stdin=io.BytesIO())
-    finally:
-        os.unlink(f.name)
-    assert rc == 40 and "MMU on" in err.getvalue() and err.getvalue().count("\n") == 1
+l1: .space 4096
+l2: .space 4096
+"""
+
+
+def test_hypercall_pointers_are_translated_through_the_guests_stage1_tables():
+    result = run_guest(assemble_guest("a64", MMU_ON))
+    assert result.exit_code == ExitCode.POWEROFF, result.stop
+    extra, ok, readonly, unmapped = result.console[:16], *struct.unpack("<3q", result.console[16:40])
+    assert extra.rstrip(b"\0") == b".7" and ok == 0
+    assert readonly == -14 and unmapped == -14  # -EFAULT: no write permission / no translation

@@ -5,6 +5,7 @@ from unicorn import UC_ARCH_ARM, UC_MODE_ARM, Uc, UcError
 from unicorn import arm_const as c
 
 from .regio import RegIO
+from .stage1 import walk_lpae, walk_short
 from .sysreg import SysregAccess, decode_a32, decode_t32
 from ..arch import aarch32
 
@@ -21,6 +22,10 @@ REGS |= {"sp": c.UC_ARM_REG_SP, "lr": c.UC_ARM_REG_LR, "pc": c.UC_ARM_REG_PC, "c
 SCR = (15, 0, 1, 1, 0, 3, False)
 SCTLR = (15, 0, 1, 0, 0, 0, False)  # el=0 selects the non-secure bank the guest sees
 VBAR = (15, 0, 12, 0, 0, 0, False)
+TTBCR = (15, 0, 2, 0, 2, 0, False)
+TTBR0_32, TTBR1_32 = (15, 0, 2, 0, 0, 0, False), (15, 0, 2, 0, 1, 0, False)
+TTBR0_64, TTBR1_64 = (15, 0, 0, 2, 0, 0, True), (15, 1, 0, 2, 0, 0, True)  # MCRR/MRRC p15, opc1, c2
+TTBCR_EAE = 1 << 31
 SCR_NS, SCR_HCE = 1 << 0, 1 << 8
 SCTLR_V, SCTLR_EE, SCTLR_TE = 1 << 13, 1 << 25, 1 << 30
 PSR_MODE_SVC, PSR_MODE_UND, PSR_MODE_ABT, PSR_MODE_IRQ = 0x13, 0x1B, 0x17, 0x12
@@ -141,6 +146,14 @@ class Cpu:
         if self.io.read(c.UC_ARM_REG_CPSR) & PSR_THUMB:
             return before >> 16 == WFI_T16 or (before & 0xFFFF, before >> 16) == WFI_T32
         return before & WFI_ARM_MASK == WFI_ARM
+
+    def stage1_walk(self, read, va: int):
+        """Translate a guest virtual address: long descriptors with TTBCR.EAE, short otherwise."""
+        cpr = self.uc.cpr_read
+        ttbcr = cpr(*TTBCR)
+        if ttbcr & TTBCR_EAE:
+            return walk_lpae(read, va, ttbcr, cpr(*TTBR0_64), cpr(*TTBR1_64))
+        return walk_short(read, va, ttbcr, cpr(*TTBR0_32), cpr(*TTBR1_32))
 
     def mmu_enabled(self) -> bool:
         return bool(self.uc.cpr_read(*SCTLR[:5], SCTLR[5], SCTLR[6]) & 1)

@@ -5,6 +5,7 @@ from unicorn import UC_ARCH_ARM64, UC_MODE_ARM, Uc, UcError
 from unicorn import arm64_const as c
 
 from .regio import RegIO
+from .stage1 import walk_aarch64
 from .sysreg import SysregAccess, decode_a64
 from ..arch import aarch64
 
@@ -19,6 +20,7 @@ SCR_EL3 = (3, 6, 1, 1, 0)  # op0, op1, crn, crm, op2
 HCR_EL2 = (3, 4, 1, 1, 0)
 SCTLR_EL1 = (3, 0, 1, 0, 0)
 SPSR_EL1 = (3, 0, 4, 0, 0)
+TCR_EL1 = (3, 0, 2, 0, 2)
 SCR_NS, SCR_HCE, SCR_RW = 1 << 0, 1 << 8, 1 << 10
 HCR_RW = 1 << 31
 PSR_MODE_EL0T, PSR_MODE_EL1H = 0x0, 0x5
@@ -122,6 +124,12 @@ class Cpu:
             return self.io.read_u32(pc - 4) == WFI
         except UcError:
             return False
+
+    def stage1_walk(self, read, va: int):
+        """Translate a guest virtual address through the guest's EL1&0 stage-1 tables."""
+        uc = self.uc
+        return walk_aarch64(read, va, uc.cpr_read(*TCR_EL1), uc.reg_read(c.UC_ARM64_REG_TTBR0_EL1),
+                            uc.reg_read(c.UC_ARM64_REG_TTBR1_EL1))
 
     def mmu_enabled(self) -> bool:
         return bool(self.uc.cpr_read(*SCTLR_EL1) & 1)

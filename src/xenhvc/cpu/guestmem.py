@@ -1,52 +1,74 @@
-"""copy_from_guest / copy_to_guest for hypercall arguments.
+"""copy_from_guest / copy_to_guest for hypercall arguments (xen/arch/arm/guestcopy.c).
 
-Guest handles are guest *virtual* addresses. With the guest's MMU off (every guest this version
-runs) they equal guest-physical addresses, and only RAM translates: anything else is a GuestFault,
-which the guest sees as -EFAULT. Copies go page by page, as Xen's raw_copy_*_guest does, so a
-copy_to_guest that runs off the end of RAM has written the pages before the fault."""
+Guest handles are guest *virtual* addresses in the calling vCPU's current EL1&0 regime. With the
+guest's MMU off they equal guest-physical addresses; with it on they are translated through the
+guest's own stage-1 tables (stage1.py), page by page, as Xen's software walk does, and a write
+needs stage-1 write permission. Only guest RAM translates: anything else is a GuestFault, which
+the guest sees as -EFAULT. A copy_to_guest that runs into a bad page has written the pages before
+it, as Xen's does."""
 from __future__ import annotations
 
-from unicorn import Uc
+from typing import Callable
 
-from ..errors import NotModelledError
+from unicorn import Uc, UcError
+
 from ..hypervisor.context import GuestFault
 from ..loader.place import MemoryBank
+from .stage1 import Translation, TranslationFault
 
 PAGE = 4096
 
 
 class GuestMemory:
-    def __init__(self, uc: Uc, bank: MemoryBank, mmu_enabled):
+    def __init__(self, uc: Uc, bank: MemoryBank, mmu_enabled: Callable[[], bool],
+                 walk: Callable[[Callable[[int, int], int], int], Translation] | None = None):
         self.uc = uc
         self.bank = bank
         self._mmu_enabled = mmu_enabled
+        #: the vCPU's stage-1 walk for one VA: walk(read_phys, va) -> Translation
+        self._walk = walk
 
-    def _translate(self, addr: int, length: int) -> int:
-        if self._mmu_enabled():
-            raise NotModelledError("the guest turned its MMU on: translating guest virtual addresses "
-                                   "through its stage-1 tables is not modelled yet")
-        if not self.bank.contains(addr, max(length, 1)):
-            raise GuestFault(addr if not self.bank.contains(addr) else self.bank.end)
-        return addr
+    def _read_table(self, addr: int, size: int) -> int:
+        if not self.bank.contains(addr, size):
+            raise TranslationFault(addr, "translation table outside RAM")
+        try:
+            return int.from_bytes(self.uc.mem_read(addr, size), "little")
+        except UcError:
+            raise TranslationFault(addr, "translation table not readable") from None
+
+    def _page(self, va: int, write: bool) -> int:
+        """The guest-physical address of ``va`` (which must stay within its page)."""
+        if self._walk is not None and self._mmu_enabled():
+            try:
+                t = self._walk(self._read_table, va)
+            except TranslationFault:
+                raise GuestFault(va) from None
+            if write and not t.writable:
+                raise GuestFault(va)
+            pa = t.pa
+        else:
+            pa = va
+        if not self.bank.contains(pa):
+            raise GuestFault(va)
+        return pa
+
+    def _chunks(self, addr: int, length: int):
+        done = 0
+        while done < length:
+            va = addr + done
+            n = min(PAGE - (va % PAGE), length - done)
+            yield va, done, n
+            done += n
 
     def copy_from_guest(self, addr: int, length: int) -> bytes:
-        if length == 0:
-            return b""
-        return bytes(self.uc.mem_read(self._translate(addr, length), length))
+        out = bytearray()
+        for va, _, n in self._chunks(addr, length):
+            out += self.uc.mem_read(self._page(va, False), n)
+        return bytes(out)
 
     def copy_to_guest(self, addr: int, data: bytes) -> None:
-        if not data:
-            return
-        try:
-            self.uc.mem_write(self._translate(addr, len(data)), data)
-        except GuestFault:
-            # write the whole pages that do translate, then fail like Xen
-            done = 0
-            while done < len(data):
-                chunk = min(PAGE - ((addr + done) % PAGE), len(data) - done)
-                self.uc.mem_write(self._translate(addr + done, chunk), data[done:done + chunk])
-                done += chunk
-            raise
+        for va, done, n in self._chunks(addr, len(data)):
+            self.uc.mem_write(self._page(va, True), data[done:done + n])
 
     def is_ram(self, gpa: int, length: int) -> bool:
         return self.bank.contains(gpa, max(length, 1))

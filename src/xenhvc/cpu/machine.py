@@ -40,7 +40,7 @@ class Machine:
         self.regs = glue.REGS
         self.bank = bank
         self.uc.mem_map(bank.base, bank.size)
-        self.mem = GuestMemory(self.uc, bank, self.cpu.mmu_enabled)
+        self.mem = GuestMemory(self.uc, bank, self.cpu.mmu_enabled, self.cpu.stage1_walk)
         self.trap: TrapEntry | None = None
         self.irq: IrqDelivery | None = None
         self.start = 0
