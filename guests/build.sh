@@ -43,9 +43,13 @@ build() {
     local obj="$out/obj-$isa"
     rm -rf "$obj"; mkdir -p "$obj"
     "$PY" -m xenhvc.guestgen --isa "$isa" -o "$obj/hypercall-$isa.h"
+    # the out-of-line stubs (xenhvc stubs) for the tests that exercise them (t12_stubs.c)
+    "$PY" -m xenhvc.cli stubs --isa "$isa" --form outline --lang c -o "$obj/hypercall-outline.h"
+    "$PY" -m xenhvc.cli stubs --isa "$isa" --form outline --lang asm -o "$obj/stubs.S"
     local objs=()
     "${X}gcc" "${flags[@]}" -c -o "$obj/start.o" "$rt/$asm"
-    objs+=("$obj/start.o")
+    "${X}gcc" "${flags[@]}" -c -o "$obj/stubs.o" "$obj/stubs.S"
+    objs+=("$obj/start.o" "$obj/stubs.o")
     for src in "$rt"/*.c "$conf"/*.c; do
         local o="$obj/$(basename "${src%.c}").o"
         "${X}gcc" "${COMMON[@]}" "${flags[@]}" -I"$obj" -I"$rt" -I"$conf" -c -o "$o" "$src"
