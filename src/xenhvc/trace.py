@@ -54,7 +54,8 @@ def format_result(value: int) -> str:
     return hex(value) if value >= 0 else f"-{-value:#x}"
 
 
-def format_args(spec: HypercallSpec | None, args: tuple[int, ...], subops: type[IntEnum] | None) -> str:
+def format_args(spec: HypercallSpec | None, args: tuple[int, ...], subops: type[IntEnum] | None,
+                decoded: tuple[int, str] | None = None) -> str:
     if spec is None:  # not in the Arm table: print the registers up to the last non-zero one
         trimmed = list(args)
         while trimmed and trimmed[-1] == 0:
@@ -62,7 +63,9 @@ def format_args(spec: HypercallSpec | None, args: tuple[int, ...], subops: type[
         return ", ".join(hex(a) for a in trimmed)
     parts = []
     for i, (kind, value) in enumerate(zip(spec.params, args)):
-        if i == 0 and subops is not None and value in subops._value2member_map_:
+        if decoded is not None and i == decoded[0]:
+            parts.append(decoded[1])
+        elif i == 0 and subops is not None and value in subops._value2member_map_:
             parts.append(subops(value).name)
         elif kind == PTR:
             parts.append("NULL" if value == 0 else hex(value))

@@ -155,3 +155,33 @@ def test_debug_build_flag_changes_registers(tmp_path):
     assert rc == 0 and "(XEN) A" in err
     rc, _, err = run_cli("run", str(image))
     assert rc == 30 and "Invalid HVC imm 0xfffe" in err
+
+
+DECODED = """
+    mov x0, #6
+    adr x1, au
+    xen_hypercall __HYPERVISOR_event_channel_op
+    mov x0, #4
+    adr x1, au + 4
+    xen_hypercall __HYPERVISOR_event_channel_op
+    mov x0, #3
+    adr x1, dom
+    xen_hypercall __HYPERVISOR_memory_op
+    mov x0, #5
+    mov x1, #1
+    xen_hypercall __HYPERVISOR_sched_op
+    shutdown 3
+    .balign 8
+au: .hword 0x7ff0, 0
+    .word 0
+dom: .hword 0x7ff0
+"""
+
+
+def test_trace_decodes_structs_golden(tmp_path):
+    """Struct arguments appear decoded, out-values after the result (issue 4's trace format)."""
+    image = tmp_path / "decoded.Image"
+    image.write_bytes(assemble_guest("a64", DECODED))
+    rc, _, err = run_cli("run", str(image), "--trace", "-")
+    assert rc == 12
+    check_golden("decoded.stderr", err)

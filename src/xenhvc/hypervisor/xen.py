@@ -13,6 +13,7 @@ from ..abi.xen import DOMID_SELF
 from ..arch import Arch
 from ..trace import TraceRecord, format_args
 from .build import XenBuild
+from .decode import decode_pointer
 from .context import ConsoleInput, GuestFault, GuestMemory, HypercallContext, VcpuControl
 from .domain import Domain, make_domain
 from .handlers import HANDLERS
@@ -146,8 +147,12 @@ class Xen:
     # -- entry points from the trap layer ------------------------------------------------------------
     def hypercall(self, nr: int, raw_args: tuple[int, ...], pc: int = 0) -> int:
         """do_trap_hypercall's call_handlers_arm: returns the signed result for x0/r0."""
+        decoded = None
         if self.tracing:
             self.ctx.notes = []
+            spec = ARM_TABLE.get(nr)
+            if spec is not None:
+                decoded = decode_pointer(self.ctx, nr, tuple(coerce_arg(k, v) for k, v in zip(spec.params, raw_args)))
         self.continuation = None
         result = self.dispatch(nr, raw_args)
         if self.continuation is not None and self.tracing:
@@ -160,7 +165,7 @@ class Xen:
             handler = HANDLERS.get(nr) if spec is not None else None
             args = tuple(coerce_arg(k, v) for k, v in zip(spec.params, raw_args)) if spec else raw_args
             self._record(TraceRecord("hypercall", hypercall_name(nr), args,
-                                     format_args(spec, args, handler.subops if handler else None),
+                                     format_args(spec, args, handler.subops if handler else None, decoded),
                                      result, tuple(self.ctx.notes), pc))
         return result
 
