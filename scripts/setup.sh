@@ -6,27 +6,38 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 
 export DEBIAN_FRONTEND=noninteractive
+
+# A mirror that is mid-sync can fail one index (apt-get update then exits non-zero while the
+# lists it needs are fine): warn and go on; a package that really cannot be had fails below.
+apt_update() {
+  apt-get update -qq || echo "setup.sh: warning: apt-get update reported errors; continuing with the lists there are" >&2
+}
+
 need_apt=()
 for pkg in qemu-system-arm binutils-aarch64-linux-gnu binutils-arm-linux-gnueabihf \
            gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf device-tree-compiler linux-libc-dev; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
+updated=""
 if ! dpkg --print-foreign-architectures | grep -qx arm64; then
   dpkg --add-architecture arm64
-  need_update=1
-fi
-if [ ${#need_apt[@]} -gt 0 ] || [ -n "${need_update:-}" ] || [ ! -d .cache/xen ]; then
-  apt-get update -qq
+  apt_update; updated=1
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then
+  [ -n "$updated" ] || { apt_update; updated=1; }
   apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
 fi
 
 # Real Xen 4.17 (the oracle): Debian's arm64 hypervisor package, extracted into a project-local cache.
 if [ ! -f .cache/xen/boot/xen-4.17-arm64 ]; then
   mkdir -p .cache/xen .cache/deb
-  (cd .cache/deb && apt-get download -qq xen-hypervisor-4.17-arm64:arm64)
+  download() { (cd .cache/deb && apt-get download -qq xen-hypervisor-4.17-arm64:arm64); }
+  download || { [ -n "$updated" ] || apt_update; download; }
   dpkg-deb -x .cache/deb/xen-hypervisor-4.17-arm64_*.deb .cache/xen
+fi
+if ! grep -aq 'xen,xen-4\.17' .cache/xen/boot/xen-4.17-arm64; then
+  echo "setup.sh: .cache/xen/boot/xen-4.17-arm64 is not Xen 4.17" >&2
+  exit 1
 fi
 
 # The Python package and its test tools, in a project-local virtual environment.
