@@ -4,6 +4,8 @@ from __future__ import annotations
 from unicorn import UC_ARCH_ARM, UC_MODE_ARM, Uc, UcError
 from unicorn import arm_const as c
 
+from unicorn.unicorn_py3.arch.arm import UcRegCP
+
 from .regio import RegIO
 from .stage1 import walk_lpae, walk_short
 from .sysreg import SysregAccess, decode_a32, decode_t32
@@ -44,11 +46,17 @@ class Cpu:
 
     arch = ARCH
     excp_hvc = EXCP_HVC
+    #: the register holding the HVC syndrome, or None where the immediate is decoded from memory
+    syndrome_reg = c.UC_ARM_REG_ESR  # HSR.ISS holds the HVC immediate
     excp_udef = EXCP_UDEF
 
     def __init__(self, uc: Uc):
         self.uc = uc
         self.io = RegIO(uc, ARCH.word_bits)
+        cp, opc1, crn, crm, opc2, el, is64 = SCTLR
+        self._sctlr = UcRegCP(cp, int(is64), el, crn, crm, opc1, opc2, 0)
+        self.sctlr_cp = (c.UC_ARM_REG_CP_REG, UcRegCP(cp, int(is64), el, crn, crm, opc1, opc2, 0))
+        self.read_ram_u32 = None
         #: the interrupt delivery (irq.IrqDelivery) once the machine is attached to Xen
         self.irq = None
 
@@ -66,7 +74,7 @@ class Cpu:
         self.uc.reg_write(c.UC_ARM_REG_PC, start)
         return start
 
-    def hvc_immediate(self, pc: int) -> int:
+    def hvc_immediate(self, pc: int, mmu_on: bool | None = None) -> int:
         """The imm16 of the HVC just executed, from the syndrome (HSR.ISS)."""
         return self.io.read(c.UC_ARM_REG_ESR) & HVC_ESR_IMM_MASK
 
@@ -156,7 +164,7 @@ class Cpu:
         return walk_short(read, va, ttbcr, cpr(*TTBR0_32), cpr(*TTBR1_32))
 
     def mmu_enabled(self) -> bool:
-        return bool(self.uc.cpr_read(*SCTLR[:5], SCTLR[5], SCTLR[6]) & 1)
+        return bool(self.io.read_cp(c.UC_ARM_REG_CP_REG, self._sctlr) & 1)
 
     def inject_undef(self) -> int:
         """Xen's inject_undef32_exception: Undefined mode, SPSR_und = old CPSR,

@@ -4,6 +4,9 @@ from __future__ import annotations
 from unicorn import UC_ARCH_ARM64, UC_MODE_ARM, Uc, UcError
 from unicorn import arm64_const as c
 
+from unicorn.unicorn_py3.arch.arm64 import UcRegCP64
+
+from ..hypervisor.context import GuestFault
 from .regio import RegIO
 from .stage1 import walk_aarch64
 from .sysreg import SysregAccess, decode_a64
@@ -43,11 +46,21 @@ class Cpu:
 
     arch = ARCH
     excp_hvc = EXCP_HVC
+    #: the register holding the HVC syndrome, or None where the immediate is decoded from memory
+    syndrome_reg = None  # AArch64: decode the HVC at PC-4
     excp_udef = EXCP_UDEF
 
     def __init__(self, uc: Uc):
         self.uc = uc
         self.io = RegIO(uc, ARCH.word_bits)
+        op0, op1, crn, crm, op2 = SCTLR_EL1
+        self._sctlr = UcRegCP64(crn, crm, op0, op1, op2, 0)
+        #: (CP-register id, struct) of SCTLR_EL1 for batched reads
+        self.sctlr_cp = (c.UC_ARM64_REG_CP_REG, UcRegCP64(crn, crm, op0, op1, op2, 0))
+        #: a physical RAM word, or None outside RAM (set by the machine)
+        self.read_ram_u32 = None
+        #: reads an instruction word at a guest virtual address (set by the machine; physical fallback)
+        self.fetch_u32 = self.io.read_u32
         #: the interrupt delivery (irq.IrqDelivery) once the machine is attached to Xen
         self.irq = None
 
@@ -64,9 +77,16 @@ class Cpu:
         self.uc.reg_write(c.UC_ARM64_REG_PC, entry)
         return entry
 
-    def hvc_immediate(self, pc: int) -> int:
+    def hvc_immediate(self, pc: int, mmu_on: bool | None = None) -> int:
         """The imm16 of the HVC just executed (PC is past it): decoded from the instruction."""
-        return (self.io.read_u32(pc - 4) >> 5) & 0xFFFF
+        if mmu_on is False and self.read_ram_u32 is not None:
+            word = self.read_ram_u32(pc - 4)
+            if word is not None:
+                return (word >> 5) & 0xFFFF
+        try:
+            return (self.fetch_u32(pc - 4) >> 5) & 0xFFFF
+        except GuestFault:  # the HVC's own page no longer translates: treat it as no Xen call
+            return -1
 
     def pc(self) -> int:
         return self.uc.reg_read(c.UC_ARM64_REG_PC)
@@ -132,7 +152,7 @@ class Cpu:
                             uc.reg_read(c.UC_ARM64_REG_TTBR1_EL1))
 
     def mmu_enabled(self) -> bool:
-        return bool(self.uc.cpr_read(*SCTLR_EL1) & 1)
+        return bool(self.io.read_cp(c.UC_ARM64_REG_CP_REG, self._sctlr) & 1)
 
     def inject_undef(self) -> int:
         """Xen's inject_undef64_exception: EC=0 (unknown), IL=1 (an HVC is 32 bits),

@@ -8,6 +8,7 @@ the guest sees as -EFAULT. A copy_to_guest that runs into a bad page has written
 it, as Xen's does."""
 from __future__ import annotations
 
+import mmap
 from typing import Callable
 
 from unicorn import Uc, UcError
@@ -21,9 +22,12 @@ PAGE = 4096
 
 class GuestMemory:
     def __init__(self, uc: Uc, bank: MemoryBank, mmu_enabled: Callable[[], bool],
-                 walk: Callable[[Callable[[int, int], int], int], Translation] | None = None):
+                 walk: Callable[[Callable[[int, int], int], int], Translation] | None = None,
+                 ram: "mmap.mmap | None" = None):
         self.uc = uc
         self.bank = bank
+        #: the host memory behind guest RAM, when the machine maps it (fast reads)
+        self.ram = ram
         self._mmu_enabled = mmu_enabled
         #: the vCPU's stage-1 walk for one VA: walk(read_phys, va) -> Translation
         self._walk = walk
@@ -31,6 +35,9 @@ class GuestMemory:
     def _read_table(self, addr: int, size: int) -> int:
         if not self.bank.contains(addr, size):
             raise TranslationFault(addr, "translation table outside RAM")
+        if self.ram is not None:
+            off = addr - self.bank.base
+            return int.from_bytes(self.ram[off:off + size], "little")
         try:
             return int.from_bytes(self.uc.mem_read(addr, size), "little")
         except UcError:
@@ -63,8 +70,25 @@ class GuestMemory:
     def copy_from_guest(self, addr: int, length: int) -> bytes:
         out = bytearray()
         for va, _, n in self._chunks(addr, length):
-            out += self.uc.mem_read(self._page(va, False), n)
+            out += self._read(self._page(va, False), n)
         return bytes(out)
+
+    def _read(self, pa: int, n: int) -> bytes:
+        if self.ram is not None:
+            off = pa - self.bank.base
+            return self.ram[off:off + n]
+        return bytes(self.uc.mem_read(pa, n))
+
+    def ram_u32(self, pa: int) -> int | None:
+        """A word of guest RAM by physical address, or None outside RAM."""
+        off = pa - self.bank.base
+        if self.ram is None or not 0 <= off <= len(self.ram) - 4:
+            return None
+        return int.from_bytes(self.ram[off:off + 4], "little")
+
+    def fetch_u32(self, va: int) -> int:
+        """The instruction word at ``va`` as the vCPU sees it (for decoding a trapped HVC)."""
+        return int.from_bytes(self._read(self._page(va, False), 4), "little")
 
     def copy_to_guest(self, addr: int, data: bytes) -> None:
         for va, done, n in self._chunks(addr, len(data)):

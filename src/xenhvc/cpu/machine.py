@@ -1,10 +1,12 @@
 """A domain on Unicorn: its RAM, its one vCPU, the trap hook, and the run loop with its limits."""
 from __future__ import annotations
 
+import ctypes
+import mmap
 import time
 from dataclasses import dataclass
 
-from unicorn import UC_HOOK_INSN_INVALID, UC_HOOK_INTR, Uc, UcError
+from unicorn import UC_HOOK_INSN_INVALID, UC_HOOK_INTR, UC_PROT_ALL, Uc, UcError
 from unicorn.unicorn_const import UC_ERR_FETCH_UNMAPPED, UC_ERR_READ_UNMAPPED, UC_ERR_WRITE_UNMAPPED
 
 from ..arch import Arch
@@ -39,8 +41,14 @@ class Machine:
         self.cpu.configure()
         self.regs = glue.REGS
         self.bank = bank
-        self.uc.mem_map(bank.base, bank.size)
-        self.mem = GuestMemory(self.uc, bank, self.cpu.mmu_enabled, self.cpu.stage1_walk)
+        # guest RAM is host memory we own (anonymous, committed as the guest touches it), so the
+        # trap path reads it without a call into Unicorn; writes still go through Unicorn
+        self.ram = mmap.mmap(-1, bank.size)
+        self._ram_view = ctypes.c_char.from_buffer(self.ram)
+        self.uc.mem_map_ptr(bank.base, bank.size, UC_PROT_ALL, ctypes.addressof(self._ram_view))
+        self.mem = GuestMemory(self.uc, bank, self.cpu.mmu_enabled, self.cpu.stage1_walk, self.ram)
+        self.cpu.fetch_u32 = self.mem.fetch_u32
+        self.cpu.read_ram_u32 = self.mem.ram_u32
         self.trap: TrapEntry | None = None
         self.irq: IrqDelivery | None = None
         self.start = 0

@@ -35,6 +35,35 @@ class RegIO:
             self.read = uc.reg_read
             self.write = uc.reg_write
 
+    def batch_reader(self, regs: tuple):
+        """A function reading all of ``regs`` in one call into Unicorn, returning their values. An
+        entry is a register id, or (CP-register id, the binding's CP-register struct)."""
+        if not self.fast:
+            return lambda: [self.read_cp(*r) if isinstance(r, tuple) else self.uc.reg_read(r) for r in regs]
+        n = len(regs)
+        ctype = type(self._buf)
+        cells = [r[1] if isinstance(r, tuple) else ctype() for r in regs]
+        ids = (ctypes.c_int * n)(*[r[0] if isinstance(r, tuple) else r for r in regs])
+        ptrs = (ctypes.c_void_p * n)(*[ctypes.addressof(b) for b in cells])
+        batch, h = _uclib.uc_reg_read_batch, self._h
+        getters = [(lambda b=b: b.val) if isinstance(r, tuple) else (lambda b=b: b.value) for r, b in zip(regs, cells)]
+        plain = all(not isinstance(r, tuple) for r in regs)
+
+        def read_all() -> list[int]:
+            batch(h, ids, ptrs, n)
+            if plain:
+                return [b.value for b in cells]
+            return [g() for g in getters]
+
+        return read_all
+
+    def read_cp(self, reg_id: int, cp_struct) -> int:
+        """A system (coprocessor) register, given the binding's preallocated CP-register struct."""
+        if self.fast:
+            self._reg_read(self._h, reg_id, ctypes.byref(cp_struct))
+            return cp_struct.val
+        return self.uc.reg_read(reg_id, tuple(getattr(cp_struct, f) for f, _ in cp_struct._fields_[:-1]))
+
     def _fast_read(self, reg_id: int) -> int:
         self._reg_read(self._h, reg_id, self._ref)
         return self._buf.value

@@ -45,22 +45,31 @@ class TrapEntry:
         self.result_id = regs[arch.result_reg]
         self.mask = arch.word_mask
         self.smccc_regs = UcRegs(uc, tuple(regs[r] for r in arch.smccc_regs), arch.word_mask)
+        #: PC, the number register and all five argument registers in one read
+        # (and, where the CPU reports it, the syndrome that holds the HVC immediate; else SCTLR,
+        # to know whether the HVC's address is virtual)
+        self.syndrome = cpu.syndrome_reg is not None
+        extra = (cpu.syndrome_reg,) if self.syndrome else (cpu.sctlr_cp,)
+        self.read_hvc_frame = self.io.batch_reader((self.pc_id, self.nr_id, *self.arg_ids, *extra))
         self.stop: tuple[str, int] | None = None  # (kind, pc) of a guest exception that ends the run
         self.excp_udef = cpu.excp_udef
         #: interrupt delivery (irq.IrqDelivery), set by the machine
         self.irq = None
 
     def on_interrupt(self, uc: Uc, intno: int, _user_data) -> None:
-        pc = self.io.read(self.pc_id)
-        if intno != self.excp_hvc:
+        if intno == self.excp_hvc:
+            pc, nr, *args = self.read_hvc_frame()
+            last = args.pop()
+            imm = last & 0xFFFF if self.syndrome else self.cpu.hvc_immediate(pc, bool(last & 1))
+        else:
+            pc = self.io.read(self.pc_id)
             if intno == self.excp_udef and self.irq is not None and self.irq.emulate_sysreg(pc):
                 return  # an ICC_* system register (AArch64): emulated
             self.stop = (EXCEPTION_NAMES.get(intno, f"exception {intno}"), pc)
             uc.emu_stop()
             return
-        imm = self.cpu.hvc_immediate(pc)
         if imm == XEN_HYPERCALL_TAG:
-            self._hypercall(pc)
+            self._hypercall(pc, nr, args)
         elif imm == SMCCC_HVC_IMM:
             self.xen.smccc(self.smccc_regs, pc - 4)
         elif self.debug_build and (imm & 0xFF00) == 0xFF00:
@@ -88,12 +97,11 @@ class TrapEntry:
         anything else stops the run as before."""
         return self.irq is not None and self.irq.emulate_sysreg(self.io.read(self.pc_id))
 
-    def _hypercall(self, pc: int) -> None:
-        read, write = self.io.read, self.io.write
-        nr = read(self.nr_id)
+    def _hypercall(self, pc: int, nr: int, args: list[int]) -> None:
+        write = self.io.write
         spec = ARM_TABLE.get(nr)
         arity = spec.arity if spec is not None else (5 if self.xen.tracing else 0)
-        raw = tuple([read(r) for r in self.arg_ids[:arity]])
+        raw = tuple(args[:arity])
         result = self.xen.hypercall(nr, raw, pc - 4)
         write(self.result_id, result & self.mask)
         continuation = self.xen.continuation

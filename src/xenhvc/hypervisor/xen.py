@@ -7,7 +7,7 @@ from typing import Callable
 
 from ..abi.errno import Errno
 from ..abi.hypercalls import ARM_TABLE, INT, UINT, coerce_arg, hypercall_name
-from ..abi.sched import Shutdown
+from ..abi.sched import NR_DOMAIN_WATCHDOG_TIMERS, Shutdown
 from ..abi.smccc import SMCCC_ARITY
 from ..abi.xen import DOMID_SELF
 from ..arch import Arch
@@ -27,6 +27,8 @@ def _cast(kind: str):
         return lambda v, kind=kind: coerce_arg(kind, v)
     return None
 
+
+_NO_WATCHDOGS = [None] * NR_DOMAIN_WATCHDOG_TIMERS
 
 #: nr -> (handler function, per-argument casts): the table and the handlers joined once
 _ENTRIES = {nr: (HANDLERS[nr].fn, tuple(_cast(k) for k in spec.params))
@@ -147,6 +149,12 @@ class Xen:
     # -- entry points from the trap layer ------------------------------------------------------------
     def hypercall(self, nr: int, raw_args: tuple[int, ...], pc: int = 0) -> int:
         """do_trap_hypercall's call_handlers_arm: returns the signed result for x0/r0."""
+        if not self.tracing:  # the hot path
+            self.continuation = None
+            result = self.dispatch(nr, raw_args)
+            if self.domain.watchdogs != _NO_WATCHDOGS:
+                self.run_timers()
+            return result
         decoded = None
         if self.tracing:
             self.ctx.notes = []
