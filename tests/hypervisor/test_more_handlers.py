@@ -120,8 +120,8 @@ def test_platform_settime64(dom0):
 def test_domctl_getdomaininfo(dom0):
     dom0.put(dom0.buf, struct.pack("<IIH", 5, 0x15, 0).ljust(144, b"\0"))
     assert dom0.call(H.domctl, dom0.buf) == 0
-    # running, HVM, HAP, and shutdown_code (SHUTDOWN_CODE_INVALID until latched) in bits 16-23
-    assert struct.unpack_from("<HHI", dom0.get(dom0.buf + 16, 8)) == (0, 0, 0xFF0122)
+    # running, HVM, HAP, and shutdown_code (SHUTDOWN_CODE_INVALID, ~0u, until latched) in bits 16-31
+    assert struct.unpack_from("<HHI", dom0.get(dom0.buf + 16, 8)) == (0, 0, 0xFFFF0122)
     dom0.put(dom0.buf, struct.pack("<IIH", 5, 0x15, 0x7FF5).ljust(144, b"\0"))
     assert dom0.call(H.domctl, dom0.buf) == -Errno.EINVAL
     dom0.put(dom0.buf, struct.pack("<IIH", 3, 0x15, 7).ljust(144, b"\0"))

@@ -22,6 +22,6 @@ class Shutdown(IntEnum):
     SHUTDOWN_soft_reset = 5
 
 
-SHUTDOWN_CODE_INVALID = 0xFF
+SHUTDOWN_CODE_INVALID = 0xFFFFFFFF  # ~0u: struct domain's shutdown_code is an unsigned int
 NR_DOMAIN_WATCHDOG_TIMERS = 2
 SCHED_POLL_MAX_PORTS = 128

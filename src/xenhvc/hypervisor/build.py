@@ -3,7 +3,39 @@
 build answers to XENVER_* (read back from it by guests/probe)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Host:
+    """The machine the oracle's Xen runs on: QEMU ``virt`` with one Cortex-A57 (GICv3,
+    ``virtualization=on``), ``-m 1024`` (RAM at 0x40000000-0x7fffffff), dom0_mem=128M. These are
+    what Xen 4.17.7 reports about that machine (read back from it by guests/conformance/
+    t13_physinfo.c); they are not properties of Xen."""
+
+    #: XEN_SYSCTL_physinfo: one CPU, one thread, one core, one (non-NUMA) node
+    nr_cpus: int = 1
+    threads_per_core: int = 1
+    cores_per_socket: int = 1
+    nr_nodes: int = 1
+    max_node_id: int = 0  # MAX_NUMNODES - 1 without CONFIG_NUMA
+    #: the generic timer's 62.5 MHz (cpu_khz = timer rate / 1000)
+    cpu_khz: int = 62500
+    #: total_pages: all of the 1 GiB of RAM
+    total_pages: int = 0x40000
+    #: get_upper_mfn_bound(): the last RAM page, 0x7ffff000
+    max_mfn: int = 0x7FFFF
+    #: XEN_SYSCTL_PHYSCAP_vpmu: the A57's PMU is usable (vpmu_is_available)
+    vpmu: bool = True
+    #: p2m_ipa_bits (getdomaininfo gpaddr_bits): 44, from the A57's ID_AA64MMFR0_EL1.PARange
+    ipa_bits: int = 44
+    #: the MFN of dom0's shared_info page (on Arm getdomaininfo's shared_info_frame is that MFN):
+    #: 0x7ffdd on the oracle booting an arm64 Image; with a zImage Xen allocates it just past the
+    #: boot module (0x49010 for the a32 conformance image), so it depends on the image's size too
+    dom0_shared_info_mfn: int = 0x7FFDD
+
+
+ORACLE_HOST = Host()
 
 
 @dataclass(frozen=True)
@@ -25,6 +57,8 @@ class XenBuild:
     debug: bool = False
     #: Xen's own command line as the oracle boots it
     commandline: str = "dom0_mem=128M console=dtuart loglvl=all guest_loglvl=all dom0_max_vcpus=1"
+    #: the machine it runs on
+    host: Host = field(default=ORACLE_HOST)
 
     @property
     def version(self) -> int:

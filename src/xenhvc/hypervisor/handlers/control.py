@@ -19,9 +19,16 @@ XEN_DOMCTL_INTERFACE_VERSION = 0x00000015
 PLATFORM_OP_SIZE = SYSCTL_SIZE = 8 + 128  # cmd, interface_version, union { ...; uint8 pad[128]; }
 DOMCTL_SIZE = 16 + 128  # cmd, interface_version, domid_t domain, uint16 pad[3], union
 XENPF_settime64 = 62
+XEN_SYSCTL_physinfo = 3
 XEN_SYSCTL_sched_id = 4
 XEN_SCHEDULER_CREDIT2 = 6  # Xen 4.17's default scheduler
 xenpf_settime64 = struct.Struct("<IIQQ")  # mbz, nsecs, secs, system_time
+# struct xen_sysctl_physinfo: threads_per_core, cores_per_socket, nr_cpus, max_cpu_id, nr_nodes,
+# max_node_id, cpu_khz, capabilities, arch_capabilities, pad; total_pages, free_pages, scrub_pages,
+# outstanding_pages, max_mfn; uint32 hw_cap[8]
+sysctl_physinfo = struct.Struct("<10I5Q32s")
+XEN_SYSCTL_PHYSCAP_hvm, XEN_SYSCTL_PHYSCAP_hap, XEN_SYSCTL_PHYSCAP_vpmu = 1 << 0, 1 << 3, 1 << 7
+XEN_SYSCTL_PHYSCAP_gnttab_v1, XEN_SYSCTL_PHYSCAP_gnttab_v2 = 1 << 8, 1 << 9
 
 
 class DomctlCmd(IntEnum):
@@ -38,8 +45,9 @@ class DomctlCmd(IntEnum):
 
 XEN_DOMINF_hvm_guest, XEN_DOMINF_shutdown, XEN_DOMINF_running, XEN_DOMINF_hap = 1 << 1, 1 << 2, 1 << 5, 1 << 8
 XEN_DOMINF_shutdownshift = 16
-# struct xen_domctl_getdomaininfo up to arch_config (Arm: gic_version, tee_type, nr_spis, clock_frequency)
-domctl_getdomaininfo = struct.Struct("<HHI7QIII16sIB7xB1xHII")
+# struct xen_domctl_getdomaininfo (arch_config on Arm: gic_version, tee_type, nr_spis, clock_frequency;
+# 120 bytes with the tail padding getdomaininfo's memset zeroes too)
+domctl_getdomaininfo = struct.Struct("<HHI7QIII16sIB7xB1xHII4x")
 
 
 def _header(ctx: HypercallContext, arg: int, size: int, version: int) -> tuple[bytes, int] | int:
@@ -75,6 +83,10 @@ def do_sysctl(ctx: HypercallContext, u_sysctl: int) -> int:
         return -Errno.EPERM
     if cmd == XEN_SYSCTL_sched_id:  # the struct is copied back whole with sched_id filled in
         ctx.mem.copy_to_guest(u_sysctl, raw[:8] + struct.pack("<I", XEN_SCHEDULER_CREDIT2) + raw[12:])
+        return 0
+    if cmd == XEN_SYSCTL_physinfo:  # physinfo is zeroed, filled; the rest of the union kept
+        pi = _physinfo(ctx)
+        ctx.mem.copy_to_guest(u_sysctl, raw[:8] + pi + raw[8 + len(pi):])
         return 0
     ctx.warn(f"sysctl cmd {cmd} is not modelled yet; answering -ENOSYS")
     return -Errno.ENOSYS
@@ -116,12 +128,35 @@ def do_domctl(ctx: HypercallContext, u_domctl: int) -> int:
     return -Errno.ENOSYS
 
 
+def _physinfo(ctx: HypercallContext) -> bytes:
+    """xen/common/sysctl.c XEN_SYSCTL_physinfo with arch_do_physinfo (Arm: hvm and hap) on the
+    oracle's machine (XenBuild.host): no IOMMU, no vmtrace, a usable vPMU, gnttab_max_version 1
+    (Arm's default). free_pages changes from boot to boot; the model answers the host's RAM less
+    the running domain's."""
+    host = ctx.build.host
+    caps = XEN_SYSCTL_PHYSCAP_hvm | XEN_SYSCTL_PHYSCAP_hap | XEN_SYSCTL_PHYSCAP_gnttab_v1
+    if host.vpmu:
+        caps |= XEN_SYSCTL_PHYSCAP_vpmu
+    free_pages = max(host.total_pages - ctx.memory_pages(), 0)
+    return sysctl_physinfo.pack(host.threads_per_core, host.cores_per_socket, host.nr_cpus, host.nr_cpus - 1,
+                                host.nr_nodes, host.max_node_id, host.cpu_khz, caps, 0, 0,
+                                host.total_pages, free_pages, 0, 0, host.max_mfn, bytes(32))
+
+
 def _getdomaininfo(ctx: HypercallContext, d) -> bytes:
+    """xen/common/domctl.c getdomaininfo + arch_get_domain_info: zeroed, then the fields; Arm adds
+    HAP and gpaddr_bits (p2m_ipa_bits) and leaves arch_config zero. shutdown_code is an unsigned
+    int, ~0u until latched, so the flags read 0xffff0000 in its bits 16-31 then."""
     flags = XEN_DOMINF_hvm_guest | XEN_DOMINF_hap | (d.shutdown_code << XEN_DOMINF_shutdownshift)
     flags |= XEN_DOMINF_shutdown if d.is_shutting_down else XEN_DOMINF_running
+    flags &= 0xFFFFFFFF
     pages = ctx.memory_pages()
-    return domctl_getdomaininfo.pack(d.domid, 0, flags, pages, pages, 0, 0, 0, 0, 0, 1, 0, 0, d.handle, 0,
-                                     40, 3, 0, 0, 0)
+    host = ctx.build.host
+    # shared_info's MFN is only known for dom0 (the oracle shows nothing else)
+    shared_info_frame = host.dom0_shared_info_mfn if d.domid == 0 else 0
+    cpu_time = max(ctx.now_ns(), 1) if d is ctx.domain else 0  # its one vCPU has run since boot
+    return domctl_getdomaininfo.pack(d.domid, 0, flags, pages, pages, 0, 0, 0, shared_info_frame, cpu_time,
+                                     1, 0, 0, d.handle, 0, host.ipa_bits, 0, 0, 0, 0)
 
 
 HANDLERS = [
