@@ -10,12 +10,7 @@ from typing import BinaryIO, TextIO
 
 import click
 
-from .checkstubs.commands import check_stubs_cmd
-from .conformance.commands import conformance_cmd
 from .errors import UsageError, XenhvcError
-from .oracle.commands import diff_cmd, oracle_cmd
-from .scan.commands import density_cmd, scan_cmd
-from .stubs.commands import stubs_cmd
 from .stop import ExitCode
 
 EXIT_CODES_HELP = """\b
@@ -76,7 +71,33 @@ class _StdinInput:
         return data
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _LazyGroup(click.Group):
+    """Subcommands imported only when used, so ``xenhvc run`` starts without the scanner's,
+    the stub checker's or the oracle's imports."""
+
+    LAZY = {
+        "oracle": ("xenhvc.oracle.commands", "oracle_cmd"),
+        "diff": ("xenhvc.oracle.commands", "diff_cmd"),
+        "conformance": ("xenhvc.conformance.commands", "conformance_cmd"),
+        "stubs": ("xenhvc.stubs.commands", "stubs_cmd"),
+        "check-stubs": ("xenhvc.checkstubs.commands", "check_stubs_cmd"),
+        "scan": ("xenhvc.scan.commands", "scan_cmd"),
+        "density": ("xenhvc.scan.commands", "density_cmd"),
+    }
+
+    def list_commands(self, ctx):
+        return sorted([*super().list_commands(ctx), *self.LAZY])
+
+    def get_command(self, ctx, name):
+        if name in self.LAZY:
+            import importlib
+
+            module, attr = self.LAZY[name]
+            return getattr(importlib.import_module(module), attr)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="xenhvc")
 def cli() -> None:
     """The Xen-on-Arm hypercall interface: run guests on a model of Xen 4.17, hold it against real Xen."""
@@ -162,8 +183,6 @@ def _open_trace(stack: contextlib.ExitStack, path: str) -> TextIO:
         raise UsageError(f"cannot write trace to {path}: {e.strerror}") from None
 
 
-for _command in (oracle_cmd, diff_cmd, conformance_cmd, stubs_cmd, check_stubs_cmd, scan_cmd, density_cmd):
-    cli.add_command(_command)
 
 
 def main(argv: list[str] | None = None, stdout: BinaryIO | None = None, stderr: TextIO | None = None,
