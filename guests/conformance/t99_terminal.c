@@ -29,8 +29,9 @@ XTEST_F(sched_op, watchdog_fires, XT_TERMINAL)
     put32(b + 4, 0);
     rt_printf("sched_op(SCHEDOP_watchdog, {id=0, timeout=0})\n");
     rt_flush();
-    long r = HYPERVISOR_sched_op(SCHEDOP_watchdog, b);
-    rt_show("sched_op(SCHEDOP_watchdog) returned", r);
+    /* The timer fires asynchronously on real Xen: whether the guest runs on after the call before
+     * it does depends on timing, so nothing is printed between the call and the shutdown. */
+    (void)HYPERVISOR_sched_op(SCHEDOP_watchdog, b);
     for (volatile unsigned long i = 0; i < 100000000UL; i++)
         ;
     rt_fail("watchdog did not fire");
