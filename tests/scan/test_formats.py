@@ -47,12 +47,24 @@ def lz4_legacy(data: bytes) -> bytes:
     return out
 
 
+def lzop(data: bytes) -> bytes:
+    """What the kernel's build does for CONFIG_KERNEL_LZO: ``lzop -9``."""
+    import shutil
+    import subprocess
+
+    if shutil.which("lzop") is None:
+        pytest.skip("lzop is not installed (scripts/setup.sh installs it)")
+    pytest.importorskip("lzo")
+    return subprocess.run(["lzop", "-9", "-c"], input=data, capture_output=True, check=True).stdout
+
+
 COMPRESSORS = {
     "gzip": lambda d: gzip.compress(d, 9),
     "xz": lambda d: lzma.compress(d, format=lzma.FORMAT_XZ, check=lzma.CHECK_CRC32,
                                   filters=[{"id": lzma.FILTER_ARM}, {"id": lzma.FILTER_LZMA2}]),
     "lzma": lambda d: lzma.compress(d, format=lzma.FORMAT_ALONE),
     "lz4": lz4_legacy,
+    "lzo": lzop,
 }
 
 
