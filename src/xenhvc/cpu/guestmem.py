@@ -8,10 +8,11 @@ the guest sees as -EFAULT. A copy_to_guest that runs into a bad page has written
 it, as Xen's does."""
 from __future__ import annotations
 
+import ctypes
 import mmap
 from typing import Callable
 
-from unicorn import Uc, UcError
+from unicorn import UC_PROT_ALL, Uc, UcError
 
 from ..hypervisor.context import GuestFault
 from ..loader.place import MemoryBank
@@ -31,12 +32,43 @@ class GuestMemory:
         self._mmu_enabled = mmu_enabled
         #: the vCPU's stage-1 walk for one VA: walk(read_phys, va) -> Translation
         self._walk = walk
+        #: RAM pages that show another RAM page (a grant mapping of the domain's own page):
+        #: page gpa -> gpa of the page behind it
+        self.aliases: dict[int, int] = {}
+
+    def _host(self, pa: int) -> int:
+        """The RAM address whose host memory backs guest-physical ``pa``."""
+        src = self.aliases.get(pa & ~(PAGE - 1))
+        return pa if src is None else src | (pa & (PAGE - 1))
+
+    def _map_host(self, gpa: int, src: int) -> None:
+        base = ctypes.addressof(ctypes.c_char.from_buffer(self.ram)) + (src - self.bank.base)
+        self.uc.mem_unmap(gpa, PAGE)
+        self.uc.mem_map_ptr(gpa, PAGE, UC_PROT_ALL, base)
+
+    def alias_page(self, gpa: int, src: int) -> bool:
+        """Show RAM page ``src`` at RAM page ``gpa`` too (both page aligned, in the bank): the
+        vCPU's accesses to either reach the same host memory. False if this memory cannot."""
+        if self.ram is None or not (self.bank.contains(gpa, PAGE) and self.bank.contains(src, PAGE)):
+            return False
+        src = self._host(src)
+        self._map_host(gpa, src)
+        if src == gpa:
+            self.aliases.pop(gpa, None)
+        else:
+            self.aliases[gpa] = src
+        return True
+
+    def unalias_page(self, gpa: int) -> None:
+        """Give RAM page ``gpa`` its own memory back."""
+        if self.aliases.pop(gpa, None) is not None:
+            self._map_host(gpa, gpa)
 
     def _read_table(self, addr: int, size: int) -> int:
         if not self.bank.contains(addr, size):
             raise TranslationFault(addr, "translation table outside RAM")
         if self.ram is not None:
-            off = addr - self.bank.base
+            off = self._host(addr) - self.bank.base
             return int.from_bytes(self.ram[off:off + size], "little")
         try:
             return int.from_bytes(self.uc.mem_read(addr, size), "little")
@@ -75,13 +107,13 @@ class GuestMemory:
 
     def _read(self, pa: int, n: int) -> bytes:
         if self.ram is not None:
-            off = pa - self.bank.base
+            off = self._host(pa) - self.bank.base
             return self.ram[off:off + n]
         return bytes(self.uc.mem_read(pa, n))
 
     def ram_u32(self, pa: int) -> int | None:
         """A word of guest RAM by physical address, or None outside RAM."""
-        off = pa - self.bank.base
+        off = self._host(pa) - self.bank.base
         if self.ram is None or not 0 <= off <= len(self.ram) - 4:
             return None
         return int.from_bytes(self.ram[off:off + 4], "little")

@@ -50,6 +50,8 @@ class Domain:
     grant_frames: int = 1
     grant_frame_gfns: dict[int, int] = field(default_factory=dict)
     grant_version: int = 1
+    #: grant mappings and pins (grant_table_op.GrantState), created on first map or copy
+    grants: "object | None" = None
     #: per-domain line buffer for unprivileged console output (d->pbuf)
     pbuf: bytearray = field(default_factory=bytearray)
     #: the shared_info page (host-side until XENMEM_add_to_physmap maps it; shared_info.py)

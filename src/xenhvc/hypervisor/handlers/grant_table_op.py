@@ -2,12 +2,19 @@
 (GNTTAB_MAX_VERSION 1, INITIAL_NR_GRANT_FRAMES 1, opt_max_grant_frames 64).
 
 Modelled: the entry checks, setup_table, query_size, get_version, set_version,
-get_status_frames, and the per-element checks of map/unmap/copy that do not need a second
-domain's memory to be mapped. Mapping a granted page into the caller's physical address space is
-not modelled: such a request answers GNTST_general_error with a warning."""
+get_status_frames, and map_grant_ref / unmap_grant_ref / copy of a domain's own grants (a v1
+entry {GTF_permit_access, its own domid, a GFN of its RAM} in a grant frame it mapped with
+XENMEM_add_to_physmap; the entries live in guest RAM at that GFN). A host mapping (GNTMAP_host_map
+at host_addr, create_grant_host_mapping) shows the granted page at host_addr: the CPU side aliases
+the page (GuestMemory.alias_page), and the P2M sees host_addr as no longer RAM; unmapping leaves a
+hole for the hypercall interfaces while the vCPU gets its own page back. The GTF_reading /
+GTF_writing bits follow the pins as in Xen. Grants of another domain (whose memory the model does
+not hold) answer GNTST_general_error with a warning; transfer, swap_grant_ref and cache_flush
+answer -ENOSYS with a warning."""
 from __future__ import annotations
 
 import struct
+from dataclasses import dataclass, field
 from enum import IntEnum
 
 from ...abi.errno import Errno
@@ -30,7 +37,20 @@ SET_VERSION_T = struct.Struct("<I")
 GET_STATUS_FRAMES_T = struct.Struct("<IHh8xQ")  # nr_frames, dom, status, frame_list
 MAP_GRANT_REF_T = struct.Struct("<QIIHhIQ")  # host_addr, flags, ref, dom, status, handle, dev_bus_addr
 UNMAP_GRANT_REF_T = struct.Struct("<QQIh2x")  # host_addr, dev_bus_addr, handle, status
+GNTTAB_COPY_T = struct.Struct("<QHH4xQHH4xHHh2x")  # source {u, domid, offset}, dest {...}, len, flags, status
 GNTTAB_COPY_SIZE = 40
+COPY_STATUS_OFFSET = 36
+GNTCOPY_source_gref, GNTCOPY_dest_gref = 1 << 0, 1 << 1
+GTF_permit_access, GTF_type_mask, GTF_readonly = 1, 3, 1 << 2
+GTF_reading, GTF_writing, GTF_sub_page = 1 << 3, 1 << 4, 1 << 8
+ENTRIES_PER_FRAME = 512  # v1: 8-byte entries
+PAGE_SHIFT, PAGE_SIZE = 12, 4096
+DOMID_SELF = 0x7FF0
+DOMID_FIRST_RESERVED = 0x7FF0
+#: Arm's P2M: a GFN is mappable below the 44-bit IPA size (p2m_get_root_pointer)
+P2M_IPA_BITS = 44
+#: maptrack handles: v1 frames x MAX_MAPTRACK_TO_GRANTS_RATIO (8) x entries per frame
+MAPTRACK_LIMIT = MAX_GRANT_FRAMES * ENTRIES_PER_FRAME * 8
 MAP_STATUS_OFFSET = 18
 UNMAP_STATUS_OFFSET = 20
 
@@ -57,7 +77,11 @@ class Gntst(IntEnum):
     GNTST_bad_domain = -2
     GNTST_bad_gntref = -3
     GNTST_bad_handle = -4
+    GNTST_bad_virt_addr = -5
     GNTST_permission_denied = -8
+    GNTST_bad_page = -9
+    GNTST_bad_copy_arg = -10
+    GNTST_no_space = -13
 
 
 def _target(ctx: HypercallContext, domid: int):
@@ -139,18 +163,240 @@ def gnttab_get_status_frames(ctx: HypercallContext, uop: int, count: int) -> int
     return 0
 
 
-def _map_one(ctx: HypercallContext, host_addr: int, flags: int, ref: int, dom: int) -> int:
+@dataclass
+class GrantMap:
+    """A maptrack entry: a host mapping of (domid, ref) at host_gfn, of the page at frame_gfn."""
+    domid: int
+    ref: int
+    flags: int
+    host_gfn: int
+    frame_gfn: int
+
+
+@dataclass
+class Pin:
+    """An active grant entry (act->pin split into readers and writers, and the frame it pins)."""
+    readers: int = 0
+    writers: int = 0
+    frame_gfn: int = 0
+
+
+@dataclass
+class GrantState:
+    maps: dict[int, GrantMap] = field(default_factory=dict)
+    free_handles: list[int] = field(default_factory=list)  # put_maptrack_handle: reused first
+    next_handle: int = 0
+    pins: dict[int, Pin] = field(default_factory=dict)  # ref -> active entry of this domain's grants
+
+
+def _state(d) -> GrantState:
+    if d.grants is None:
+        d.grants = GrantState()
+    return d.grants
+
+
+def _entry_addr(ctx: HypercallContext, d, ref: int) -> int | None:
+    """The guest-physical address of v1 entry ``ref``, if its frame is mapped in RAM."""
+    gfn = d.grant_frame_gfns.get(ref // ENTRIES_PER_FRAME)
+    if gfn is None:
+        return None
+    addr = (gfn << PAGE_SHIFT) + 8 * (ref % ENTRIES_PER_FRAME)
+    return addr if ctx.mem.is_ram(addr, 8) else None
+
+
+def _entry(ctx: HypercallContext, d, ref: int) -> tuple[int, int, int]:
+    """(flags, domid, frame) of v1 entry ``ref``; a frame the guest cannot reach reads as zeros."""
+    addr = _entry_addr(ctx, d, ref)
+    return struct.unpack("<HHI", ctx.mem.read_phys(addr, 8)) if addr is not None else (0, 0, 0)
+
+
+def _set_flags(ctx: HypercallContext, d, ref: int, set_bits: int = 0, clear_bits: int = 0) -> None:
+    addr = _entry_addr(ctx, d, ref)
+    if addr is not None:
+        (flags,) = struct.unpack("<H", ctx.mem.read_phys(addr, 2))
+        ctx.mem.write_phys(addr, struct.pack("<H", (flags | set_bits) & ~clear_bits & 0xFFFF))
+
+
+def _page_ok(ctx: HypercallContext, d, gfn: int) -> bool:
+    """get_paged_frame: a RAM page of d (the model holds only the caller's RAM)."""
+    from .memory_op import guest_page_ok
+
+    return d is ctx.domain and guest_page_ok(ctx, gfn)
+
+
+def _pin(ctx: HypercallContext, rd, ref: int, readonly: bool, mapflag: bool) -> int:
+    """The pinning half of map_grant_ref / acquire_grant_for_copy (v1, rd is the caller)."""
+    pins = _state(rd).pins
+    act = pins.get(ref)
+    if act is None or (not readonly and not act.writers):
+        flags, domid, frame = _entry(ctx, rd, ref)
+        mask = GTF_type_mask | (GTF_sub_page if mapflag else 0)
+        if act is None and ((flags & mask) != GTF_permit_access or domid != ctx.domain.domid):
+            return Gntst.GNTST_general_error
+        if not readonly and flags & GTF_readonly:
+            return Gntst.GNTST_general_error
+        _set_flags(ctx, rd, ref, GTF_reading | (0 if readonly else GTF_writing))
+        if act is None:
+            if not _page_ok(ctx, rd, frame):
+                _unpin_flags(ctx, rd, ref, None)
+                return Gntst.GNTST_bad_page
+            act = pins[ref] = Pin(frame_gfn=frame)
+    if readonly:
+        act.readers += 1
+    else:
+        act.writers += 1
+    return Gntst.GNTST_okay
+
+
+def _unpin_flags(ctx: HypercallContext, rd, ref: int, act: Pin | None) -> None:
+    """reduce_status_for_pin: GTF_writing goes with the last writer, GTF_reading with the last pin."""
+    if act is None or not act.writers:
+        _set_flags(ctx, rd, ref, clear_bits=GTF_writing)
+    if act is None or not act.readers + act.writers:
+        _set_flags(ctx, rd, ref, clear_bits=GTF_reading)
+
+
+def _unpin(ctx: HypercallContext, rd, ref: int, readonly: bool) -> None:
+    pins = _state(rd).pins
+    act = pins[ref]
+    if readonly:
+        act.readers -= 1
+    else:
+        act.writers -= 1
+    if not act.readers + act.writers:
+        del pins[ref]
+        act = None
+    _unpin_flags(ctx, rd, ref, act)
+
+
+def _map_one(ctx: HypercallContext, entry: int, raw: bytes) -> int:
+    host_addr, flags, ref, dom, _, _, _ = MAP_GRANT_REF_T.unpack(raw)
     if not flags & (GNTMAP_device_map | GNTMAP_host_map):
         return Gntst.GNTST_bad_gntref
     if flags & (GNTMAP_device_map | GNTMAP_application_map | GNTMAP_contains_pte):
         return Gntst.GNTST_general_error  # no device mapping in an HVM domain
-    rd = ctx.find_domain(dom) if dom < 0x7FF0 else None  # rcu_lock_domain_by_id: no DOMID_SELF
+    rd = ctx.find_domain(dom) if dom < DOMID_FIRST_RESERVED else None  # rcu_lock_domain_by_id
     if rd is None:
         return Gntst.GNTST_bad_domain
-    if ref >= rd.grant_frames * 512:
+    st = _state(ctx.domain)
+    if not st.free_handles and st.next_handle >= MAPTRACK_LIMIT:
+        return Gntst.GNTST_no_space
+    if ref >= rd.grant_frames * ENTRIES_PER_FRAME:
         return Gntst.GNTST_bad_gntref
-    ctx.warn("mapping a granted page is not modelled yet; answering GNTST_general_error")
-    return Gntst.GNTST_general_error
+    if rd is not ctx.domain:
+        ctx.warn("mapping another domain's grant is not modelled; answering GNTST_general_error")
+        return Gntst.GNTST_general_error
+    readonly = bool(flags & GNTMAP_readonly)
+    rc = _pin(ctx, rd, ref, readonly, True)
+    if rc != Gntst.GNTST_okay:
+        return rc
+    frame = st.pins[ref].frame_gfn
+    host_gfn = host_addr >> PAGE_SHIFT
+    if host_gfn >= 1 << (P2M_IPA_BITS - PAGE_SHIFT):  # guest_physmap_add_entry fails
+        _unpin(ctx, rd, ref, readonly)
+        return Gntst.GNTST_general_error
+    _host_map(ctx, host_gfn, frame)
+    handle = st.free_handles.pop() if st.free_handles else st.next_handle
+    st.next_handle = max(st.next_handle, handle + 1)
+    st.maps[handle] = GrantMap(dom, ref, flags, host_gfn, frame)
+    ctx.mem.copy_to_guest(entry + 20, struct.pack("<IQ", handle, frame << PAGE_SHIFT))  # handle, dev_bus_addr
+    return Gntst.GNTST_okay
+
+
+def _host_map(ctx: HypercallContext, host_gfn: int, frame: int) -> None:
+    """create_grant_host_mapping: the P2M entry at host_gfn becomes a grant mapping of frame."""
+    from .memory_op import _remove, physmap
+
+    pm = physmap(ctx)
+    if pm.is_ram(host_gfn) or host_gfn in pm.xenheap:
+        _remove(ctx, pm, host_gfn)  # no longer a RAM page for get_page_from_gfn
+    if pm.in_bank(host_gfn):
+        pm.removed.add(host_gfn)
+    alias = getattr(ctx.mem, "alias_page", None)
+    if alias is None or not alias(host_gfn << PAGE_SHIFT, frame << PAGE_SHIFT):
+        ctx.warn(f"the grant mapping at GFN {host_gfn:#x} is not visible to the vCPU (not a RAM page)")
+
+
+def _host_unmap(ctx: HypercallContext, host_gfn: int) -> None:
+    """replace_grant_host_mapping: a hole for the hypercalls; the vCPU gets its own page back."""
+    unalias = getattr(ctx.mem, "unalias_page", None)
+    if unalias is not None:
+        unalias(host_gfn << PAGE_SHIFT)
+
+
+def _unmap_one(ctx: HypercallContext, raw: bytes, replace: bool) -> int:
+    host_addr, new_addr, handle, _ = UNMAP_GRANT_REF_T.unpack(raw)
+    st = _state(ctx.domain)
+    m = st.maps.get(handle)
+    if m is None:
+        return Gntst.GNTST_bad_handle
+    if host_addr and m.flags & GNTMAP_host_map:
+        # guest_physmap_remove_page(gfn, mfn) fails unless gfn maps the granted frame
+        there = [x for x in st.maps.values() if x.host_gfn == host_addr >> PAGE_SHIFT]  # the last one wins
+        if (replace and new_addr) or not there or there[-1].frame_gfn != m.frame_gfn:
+            return Gntst.GNTST_general_error
+        if not any(x is not m and x.host_gfn == m.host_gfn for x in st.maps.values()):
+            _host_unmap(ctx, m.host_gfn)
+        m.flags &= ~GNTMAP_host_map
+    if not m.flags & (GNTMAP_host_map | GNTMAP_device_map):
+        del st.maps[handle]
+        st.free_handles.append(handle)
+        _unpin(ctx, ctx.domain, m.ref, bool(m.flags & GNTMAP_readonly))
+    return Gntst.GNTST_okay
+
+
+def _copy_domain(ctx: HypercallContext, domid: int, is_gref: bool):
+    """gnttab_copy_lock_domain: (domain, None) or (None, GNTST_*)."""
+    if domid != DOMID_SELF and not is_gref:
+        return None, Gntst.GNTST_permission_denied
+    d = ctx.domain if domid == DOMID_SELF else ctx.find_domain(domid) if domid < DOMID_FIRST_RESERVED else None
+    return (d, None) if d is not None else (None, Gntst.GNTST_bad_domain)
+
+
+def _claim(ctx: HypercallContext, d, ptr: int, is_gref: bool, readonly: bool, held: list) -> int:
+    """gnttab_copy_claim_buf: pins a grant (recorded in ``held``) or checks a GFN of d."""
+    if is_gref:
+        if ptr >= d.grant_frames * ENTRIES_PER_FRAME:
+            return Gntst.GNTST_bad_gntref
+        if d is not ctx.domain:
+            ctx.warn("copying through another domain's grant is not modelled; answering GNTST_general_error")
+            return Gntst.GNTST_general_error
+        rc = _pin(ctx, d, ptr, readonly, False)
+        if rc == Gntst.GNTST_okay:
+            held.append((d, ptr, readonly))
+        return rc
+    if d is not ctx.domain:
+        ctx.warn("copying another domain's frame is not modelled; answering GNTST_general_error")
+        return Gntst.GNTST_general_error
+    return Gntst.GNTST_okay if _page_ok(ctx, d, ptr) else Gntst.GNTST_bad_page
+
+
+def _copy_one(ctx: HypercallContext, raw: bytes) -> int:
+    (src, sdom, soff, dst, ddom, doff, length, flags, _) = GNTTAB_COPY_T.unpack(raw)
+    sd, rc = _copy_domain(ctx, sdom, bool(flags & GNTCOPY_source_gref))
+    if sd is None:
+        return rc
+    dd, rc = _copy_domain(ctx, ddom, bool(flags & GNTCOPY_dest_gref))
+    if dd is None:
+        return rc
+    held: list = []
+    try:
+        rc = _claim(ctx, sd, src, bool(flags & GNTCOPY_source_gref), True, held)
+        if rc == Gntst.GNTST_okay:
+            rc = _claim(ctx, dd, dst, bool(flags & GNTCOPY_dest_gref), False, held)
+        if rc != Gntst.GNTST_okay:
+            return rc
+        if soff + length > PAGE_SIZE or doff + length > PAGE_SIZE:
+            return Gntst.GNTST_bad_copy_arg
+        sgfn = _state(sd).pins[src].frame_gfn if flags & GNTCOPY_source_gref else src
+        dgfn = _state(dd).pins[dst].frame_gfn if flags & GNTCOPY_dest_gref else dst
+        if length:
+            data = ctx.mem.read_phys((sgfn << PAGE_SHIFT) + soff, length)
+            ctx.mem.write_phys((dgfn << PAGE_SHIFT) + doff, data)
+        return Gntst.GNTST_okay
+    finally:
+        for d, ref, readonly in reversed(held):
+            _unpin(ctx, d, ref, readonly)
 
 
 def _batch(ctx: HypercallContext, cmd: int, uop: int, count: int, size: int, status_offset: int, one) -> int:
@@ -158,7 +404,7 @@ def _batch(ctx: HypercallContext, cmd: int, uop: int, count: int, size: int, sta
         entry = uop + i * size
         if i and ctx.preempt_check():  # the rest continues with the handle advanced
             return ctx.create_continuation(Hypercall.grant_table_op, cmd, entry, count - i)
-        status = one(ctx.mem.copy_from_guest(entry, size))
+        status = one(entry, ctx.mem.copy_from_guest(entry, size))
         ctx.mem.copy_to_guest(entry + status_offset, struct.pack("<h", status))
     return 0
 
@@ -181,14 +427,14 @@ def do_grant_table_op(ctx: HypercallContext, cmd: int, uop: int, count: int) -> 
     if cmd == GnttabOp.GNTTABOP_get_status_frames:
         return gnttab_get_status_frames(ctx, uop, count)
     if cmd == GnttabOp.GNTTABOP_map_grant_ref:
-        return _batch(ctx, cmd, uop, count, MAP_GRANT_REF_T.size, MAP_STATUS_OFFSET,
-                      lambda raw: _map_one(ctx, *MAP_GRANT_REF_T.unpack(raw)[:4]))
+        return _batch(ctx, cmd, uop, count, MAP_GRANT_REF_T.size, MAP_STATUS_OFFSET, lambda e, raw: _map_one(ctx, e, raw))
     if cmd in (GnttabOp.GNTTABOP_unmap_grant_ref, GnttabOp.GNTTABOP_unmap_and_replace):
-        # nothing is ever mapped, so every handle is unknown
+        replace = cmd == GnttabOp.GNTTABOP_unmap_and_replace
         return _batch(ctx, cmd, uop, count, UNMAP_GRANT_REF_T.size, UNMAP_STATUS_OFFSET,
-                      lambda raw: Gntst.GNTST_bad_handle)
-    if cmd in (GnttabOp.GNTTABOP_copy, GnttabOp.GNTTABOP_transfer, GnttabOp.GNTTABOP_swap_grant_ref,
-               GnttabOp.GNTTABOP_cache_flush):
+                      lambda e, raw: _unmap_one(ctx, raw, replace))
+    if cmd == GnttabOp.GNTTABOP_copy:
+        return _batch(ctx, cmd, uop, count, GNTTAB_COPY_SIZE, COPY_STATUS_OFFSET, lambda e, raw: _copy_one(ctx, raw))
+    if cmd in (GnttabOp.GNTTABOP_transfer, GnttabOp.GNTTABOP_swap_grant_ref, GnttabOp.GNTTABOP_cache_flush):
         if count == 0:
             return 0
         ctx.warn(f"{GnttabOp(cmd).name} is not modelled yet; answering -ENOSYS")
