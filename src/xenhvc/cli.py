@@ -109,6 +109,8 @@ def cli() -> None:
               help="Guest architecture; auto takes it from the image.")
 @click.option("--memory", default="128M", show_default=True, help="Guest RAM size.")
 @click.option("--bootargs", default="console=hvc0", show_default=True, help="/chosen/bootargs for the guest.")
+@click.option("--initrd", type=click.Path(dir_okay=False), metavar="FILE",
+              help="An initramfs, loaded after the DTB and described in /chosen (linux,initrd-start/end).")
 @click.option("--domid", type=int, default=0, show_default=True,
               help="Domain id: 0 runs the image as dom0 (privileged), any other as an unprivileged domU.")
 @click.option("--debug-build", is_flag=True, help="Behave as a Xen debug build (poison clobbered registers).")
@@ -120,7 +122,7 @@ def cli() -> None:
 @click.option("--timeout", type=float, default=60.0, show_default=True,
               help="Stop after this many seconds of wall time (0: no limit).")
 @click.pass_obj
-def run(io, image, arch, memory, bootargs, domid, debug_build, preempt_every, trace_to, trace_format,
+def run(io, image, arch, memory, bootargs, initrd, domid, debug_build, preempt_every, trace_to, trace_format,
         max_instructions, timeout):
     """Boot IMAGE as a Xen 4.17 domain on Arm and run it until it stops.
 
@@ -136,7 +138,7 @@ def run(io, image, arch, memory, bootargs, domid, debug_build, preempt_every, tr
         raise UsageError(f"{image} is an {kernel.arch.name} image, not {arch}")
     config = RunConfig(memory=_parse_size(memory), bootargs=bootargs, domid=domid, debug_build=debug_build,
                        max_instructions=max_instructions, timeout=timeout, trace=False,
-                       preempt_every=preempt_every)
+                       preempt_every=preempt_every, initrd=initrd)
 
     def on_console(data: bytes) -> None:
         stdout.write(data)

@@ -6,7 +6,7 @@
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -38,6 +38,8 @@ class RunConfig:
     #: make every Nth hypercall_preempt_check() say yes (0: never), to exercise continuations
     preempt_every: int = 0
     build: XenBuild = DEBIAN_4_17
+    #: an initramfs (a file or its bytes), loaded after the DTB as Xen's place_modules puts it
+    initrd: str | Path | bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,7 @@ class RunResult:
     image: KernelImage
     entry: int
     dtb_addr: int
+    initrd: tuple[int, int] | None = None  # (start, end) as /chosen describes it
 
     @property
     def exit_code(self) -> int:
@@ -77,10 +80,16 @@ def run_image(image: str | Path | bytes | KernelImage, config: RunConfig = RunCo
     privileged = config.domid == 0
     base = config.ram_base if config.ram_base is not None else default_ram_base(config.memory, privileged)
     bank = MemoryBank(base, config.memory)
+    initrd = _read_initrd(config.initrd)
     dt_spec = DeviceTreeSpec(bank=bank, bootargs=config.bootargs, privileged=privileged,
-                             evtchn_ppi=0 if privileged else 15)
+                             evtchn_ppi=0 if privileged else 15, initrd=(0, 0) if initrd else None)
+    # Xen writes dummy 64-bit linux,initrd-start/end into /chosen, places the modules by the
+    # tree's size, then fills them in place (initrd_load): same size, so build the tree twice
+    layout = place_domain(kernel, bank, len(build_dtb(dt_spec)), len(initrd))
+    if initrd:
+        dt_spec = replace(dt_spec, initrd=(layout.initrd_addr, layout.initrd_addr + len(initrd)))
     dtb = build_dtb(dt_spec)
-    layout = place_domain(kernel, bank, len(dtb))
+    modules = ((layout.dtb_addr, dtb),) + (((layout.initrd_addr, initrd),) if initrd else ())
 
     sinks = _Sinks()
 
@@ -100,7 +109,7 @@ def run_image(image: str | Path | bytes | KernelImage, config: RunConfig = RunCo
             on_warning(line)
 
     machine = Machine(kernel.arch, bank)
-    machine.load(layout.segments, ((layout.dtb_addr, dtb),))
+    machine.load(layout.segments, modules)
     machine.boot(layout.entry, layout.thumb, layout.dtb_addr)
     domain = make_domain(config.domid)
     build = config.build if config.build.debug == config.debug_build else _with_debug(config.build, config.debug_build)
@@ -110,13 +119,20 @@ def run_image(image: str | Path | bytes | KernelImage, config: RunConfig = RunCo
     machine.attach(xen, config.debug_build)
     stop = machine.run(xen, Limits(config.max_instructions, config.timeout or None))
     return RunResult(bytes(sinks.console), stop, tuple(xen.trace), tuple(sinks.log), tuple(sinks.warnings), kernel,
-                     layout.entry, layout.dtb_addr)
+                     layout.entry, layout.dtb_addr, dt_spec.initrd)
 
 
 def _with_debug(build: XenBuild, debug: bool) -> XenBuild:
-    from dataclasses import replace
-
     return replace(build, debug=debug)
+
+
+def _read_initrd(initrd: str | Path | bytes | None) -> bytes:
+    if initrd is None or isinstance(initrd, bytes):
+        return initrd or b""
+    try:
+        return Path(initrd).read_bytes()
+    except OSError as e:
+        raise UsageError(f"cannot read the initrd {initrd}: {e.strerror or e}") from None
 
 
 def _as_image(image: str | Path | bytes | KernelImage) -> KernelImage:
