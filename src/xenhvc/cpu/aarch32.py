@@ -125,6 +125,12 @@ class Cpu:
         uc.reg_write(c.UC_ARM_REG_PC, handler | (1 if new & PSR_THUMB else 0))
         return handler
 
+    @staticmethod
+    def patch_code(addr: int, data: bytes) -> tuple[bytes, int]:
+        """AArch32 guests' timer accesses are not rewritten (the generic timer is modelled for
+        AArch64 guests only)."""
+        return data, 0
+
     def sysreg_at(self, pc: int) -> SysregAccess | None:
         """The ICC_* MRC/MCR (ARM or Thumb) at ``pc``, or None."""
         pc &= ~1

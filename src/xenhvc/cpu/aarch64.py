@@ -1,6 +1,8 @@
 """Unicorn glue for AArch64 guests: EL1h under a non-secure EL2 with HCR_EL2.RW, as a Xen guest runs."""
 from __future__ import annotations
 
+import re
+
 from unicorn import UC_ARCH_ARM64, UC_MODE_ARM, Uc, UcError
 from unicorn import arm64_const as c
 
@@ -9,7 +11,7 @@ from unicorn.unicorn_py3.arch.arm64 import UcRegCP64
 from ..hypervisor.context import GuestFault
 from .regio import RegIO
 from .stage1 import walk_aarch64
-from .sysreg import SysregAccess, decode_a64
+from .sysreg import SysregAccess, decode_a64, timer_udf
 from ..arch import aarch64
 
 ARCH = aarch64.ARCH
@@ -36,6 +38,8 @@ VECTOR64_CURRENT_SP0_BASE, VECTOR64_CURRENT_SPX_BASE = 0x000, 0x200
 VECTOR64_LOWER64_BASE, VECTOR64_LOWER32_BASE = 0x400, 0x600
 VECTOR64_IRQ = 0x080  # the IRQ entry's offset within each group of four
 WFI = 0xD503207F
+#: MRS/MSR with op0 = 3, op1 = 3, CRn = 14 and CRm 0, 2 or 3 (little-endian), candidates for timer_udf
+_TIMER_INSN = re.compile(rb"(?=[\x00-\xff][\xe0\xe2\xe3][\x1b\x3b]\xd5)", re.S)
 XZR = 31
 HSR_EC_UNKNOWN = 0x00
 HSR_IL = 1 << 25
@@ -124,8 +128,33 @@ class Cpu:
         return handler
 
     def sysreg_at(self, pc: int) -> SysregAccess | None:
-        """The ICC_* MRS/MSR at ``pc`` (the PC of an undefined-instruction stop), or None."""
-        return decode_a64(self.io.read_u32(pc))
+        """The ICC_* MRS/MSR or rewritten timer access at ``pc`` (the PC of an
+        undefined-instruction stop, virtual once the MMU is on), or None."""
+        try:
+            return decode_a64(self.fetch_u32(pc))
+        except (GuestFault, UcError):
+            return None
+
+    @staticmethod
+    def patch_code(addr: int, data: bytes) -> tuple[bytes, int]:
+        """Rewrite the generic-timer MRS/MSR words in an image segment loaded at ``addr`` into the
+        UDFs that stand for them (sysreg.timer_udf). Returns the data and how many were rewritten.
+        Every aligned word with such an encoding is taken for an instruction (a word of data
+        with exactly that value would be changed too)."""
+        out = None
+        n = 0
+        for m in _TIMER_INSN.finditer(data):
+            off = m.start()
+            if (addr + off) & 3:
+                continue
+            udf = timer_udf(int.from_bytes(data[off:off + 4], "little"))
+            if udf is None:
+                continue
+            if out is None:
+                out = bytearray(data)
+            out[off:off + 4] = udf.to_bytes(4, "little")
+            n += 1
+        return (bytes(out) if out is not None else data), n
 
     def get_gpr(self, n: int) -> int:
         return 0 if n == XZR else self.io.read(REGS[f"x{n}"])

@@ -11,8 +11,11 @@ Delivery points (the only places the model changes the PC, so every resume is ex
 
 - in the HVC hook, after the hypercall's result is written (ELR = the instruction after the HVC,
   or the HVC itself for a continuation);
-- in the undefined-instruction hook, after an emulated ICC_* access (EOIR, PMR, IGRPEN1, ...);
-- between two runs of the emulator: when a blocked or waiting (WFI) vCPU wakes;
+- in the undefined-instruction hook, after an emulated ICC_* access (EOIR, PMR, IGRPEN1, ...) or
+  generic-timer access (the loader rewrote those into UDFs; a CVAL already passed fires here);
+- between two runs of the emulator: when a blocked or waiting (WFI) vCPU wakes (a WFI idles until
+  the next timer deadline), and when the run stopped at a generic-timer deadline (the emulator's
+  time slice ends there);
 - at the first basic block after the guest unmasks IRQs: while an interrupt is signalled but
   masked, a block hook watches PSTATE.I. Unicorn (like QEMU) ends the translation block after
   every write to DAIF/CPSR (msr daifclr, msr daif, cpsie, msr cpsr_c, eret), so the next block
@@ -41,6 +44,8 @@ class IrqDelivery:
         self.uc, self.cpu, self.gic, self.xen = uc, cpu, gic, xen
         self.domain = xen.domain
         self.evtchn_irq = evtchn_irq
+        #: the vCPU's generic timers (Xen's model), whose PPIs this delivers too
+        self.timers = xen.vtimers
         self.seen = xen.domain.evtchn_irq_raised
         #: the block hook watching for the guest to unmask IRQs, while one is armed
         self.window: int | None = None
@@ -51,11 +56,19 @@ class IrqDelivery:
 
     # -- state ---------------------------------------------------------------------------------------
     def sync(self) -> None:
-        """Latch the edges Xen's model raised since the last look as pending PPIs."""
+        """Latch the edges Xen's model raised since the last look as pending PPIs: the
+        event-channel PPI, and the generic timers' PPIs (firing the ones that are due)."""
         raised = self.domain.evtchn_irq_raised
         if raised != self.seen:
             self.seen = raised
             self.gic.inject(self.evtchn_irq)
+        timers = self.timers
+        if timers.deadline_ns is not None:
+            timers.run()
+        if timers.raised:
+            for intid in timers.raised:
+                self.gic.inject(intid)
+            timers.raised.clear()
 
     def events_pending_nomask(self) -> bool:
         """local_events_need_delivery_nomask: an enabled interrupt the vGIC would signal, or
@@ -138,7 +151,16 @@ class IrqDelivery:
         access = cpu.sysreg_at(pc)
         if access is None:
             return False
-        if access.read:
+        if access.name.startswith("CNT"):  # a generic-timer access (Xen's vtimer model)
+            if access.read:
+                cpu.set_gpr(access.rt, self.timers.read(access.name))
+            else:
+                self.timers.write(access.name, cpu.get_gpr(access.rt))
+                if self.timers.deadline_ns is not None:
+                    # the run loop sized this run of the emulator without the new deadline
+                    self.check_requested = True
+                    self.uc.emu_stop()
+        elif access.read:
             self.sync()
             cpu.set_gpr(access.rt, self.gic.sysreg_read(access.name))
         else:

@@ -52,10 +52,14 @@ class Machine:
         self.trap: TrapEntry | None = None
         self.irq: IrqDelivery | None = None
         self.start = 0
+        #: generic-timer accesses rewritten in the image (see cpu.sysreg.timer_udf)
+        self.timer_sites = 0
 
     def load(self, segments: tuple[Segment, ...], blobs: tuple[tuple[int, bytes], ...]) -> None:
         for seg in segments:
-            self.uc.mem_write(seg.addr, seg.data)
+            data, n = self.cpu.patch_code(seg.addr, seg.data)
+            self.timer_sites += n
+            self.uc.mem_write(seg.addr, data)
         for addr, data in blobs:
             self.uc.mem_write(addr, data)
 
@@ -101,7 +105,8 @@ class Machine:
                 if stop is not None:
                     return stop
                 irq.at_stop()
-            elif irq.check_requested:  # a hook stopped at a safe point for the interrupt logic
+            elif irq.check_requested or xen.vtimers.raised:
+                # a hook stopped at a safe point for the interrupt logic, or a timer fired
                 irq.at_stop()
             elif self.cpu.after_wfi(self.cpu.pc()):
                 stop = self._wait_for_interrupt(xen)

@@ -36,8 +36,33 @@ class SysregAccess:
     rt: int  # A64: 31 is XZR; AArch32: 0..14 (15 is refused: MRC to APSR_nzcv)
 
 
+#: the generic-timer registers xenhvc emulates, (CRn, CRm, op2) with op0 = 3, op1 = 3 (A64).
+#: Unicorn 2.1.4 executes these without trapping (no EL2 trap exists for CNTV_* in Armv8.0) and
+#: without a working timer: CNTV_CTL/CVAL read as zero whatever was written, and CNTVCT counts
+#: host time. So the loader rewrites each such MRS/MSR in the image into a UDF whose immediate
+#: names the access (see timer_udf); CNTFRQ_EL0 (62.5 MHz, right) and CNTKCTL_EL1 stay native.
+TIMER_REGS = ("CNTPCT", "CNTVCT", "CNTP_TVAL", "CNTP_CTL", "CNTP_CVAL", "CNTV_TVAL", "CNTV_CTL", "CNTV_CVAL")
+TIMER_ENCODINGS = {(14, 0, 1): 0, (14, 0, 2): 1, (14, 2, 0): 2, (14, 2, 1): 3, (14, 2, 2): 4,
+                   (14, 3, 0): 5, (14, 3, 1): 6, (14, 3, 2): 7}
+#: UDF #imm16 (0x0000xxxx) with imm16 = TIMER_UDF_TAG | read << 8 | register << 5 | Rt
+TIMER_UDF_TAG = 0xE000
+TIMER_UDF_MASK = 0xFFFFFE00
+
+
+def timer_udf(insn: int) -> int | None:
+    """The UDF that stands for a generic-timer MRS/MSR, or None if ``insn`` is not one."""
+    if insn & A64_SYSREG_MASK != A64_SYSREG_BITS or (insn >> 19) & 3 != 3 or (insn >> 16) & 7 != 3:
+        return None
+    reg = TIMER_ENCODINGS.get(((insn >> 12) & 0xF, (insn >> 8) & 0xF, (insn >> 5) & 7))
+    if reg is None:
+        return None
+    return TIMER_UDF_TAG | (insn >> 21 & 1) << 8 | reg << 5 | insn & 0x1F
+
+
 def decode_a64(insn: int) -> SysregAccess | None:
-    """An ICC_* MRS/MSR, or None for anything else."""
+    """An ICC_* MRS/MSR or a generic-timer access rewritten by timer_udf, or None for anything else."""
+    if insn & TIMER_UDF_MASK == TIMER_UDF_TAG:
+        return SysregAccess(TIMER_REGS[(insn >> 5) & 7], bool(insn >> 8 & 1), insn & 0x1F)
     if insn & A64_SYSREG_MASK != A64_SYSREG_BITS:
         return None
     op0, op1 = (insn >> 19) & 3, (insn >> 16) & 7

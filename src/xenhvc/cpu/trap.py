@@ -89,7 +89,7 @@ class TrapEntry:
         irq = self.irq
         if irq is not None:
             gic = irq.gic
-            if d.evtchn_irq_raised != irq.seen or gic.pending & gic.enabled:
+            if d.evtchn_irq_raised != irq.seen or gic.pending & gic.enabled or irq.timers.due():
                 irq.at_exact_point()
 
     def on_invalid(self, uc: Uc, _user_data) -> bool:

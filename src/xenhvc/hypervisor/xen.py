@@ -19,6 +19,7 @@ from .domain import Domain, make_domain
 from .handlers import HANDLERS
 from .shared_info import upcall_pending
 from .vsmc import SmcccRegs, Vsmc, smccc_name
+from .vtimer import VTimers
 
 
 def _cast(kind: str):
@@ -67,6 +68,8 @@ class Xen:
         self._boot_ns = time.monotonic_ns()
         self._time_offset_ns = 0
         self.vsmc = Vsmc(domain, is_64bit=arch.word_bits == 64)
+        #: the vCPU's generic timers (vtimer.c), counting Xen's system time
+        self.vtimers = VTimers(self.now_ns)
         self.ctx = HypercallContext(arch=arch, build=build, mem=mem, domain=domain, console_out=console_out,
                                     console_in=console_in, log=log, vcpu=vcpu, now_ns=self.now_ns,
                                     find_domain=self.find_domain, call=self.dispatch, warn=self.warn,
@@ -113,10 +116,14 @@ class Xen:
 
     def next_timer_ns(self) -> int | None:
         deadlines = [w.deadline_ns for w in self.domain.watchdogs if w is not None]
+        if self.vtimers.deadline_ns is not None:
+            deadlines.append(self.vtimers.deadline_ns)
         return min(deadlines) if deadlines else None
 
     def run_timers(self) -> None:
-        """Fire expired watchdogs (domain_watchdog_timeout: "Watchdog timer fired for domain N")."""
+        """Fire expired watchdogs (domain_watchdog_timeout: "Watchdog timer fired for domain N")
+        and the vCPU's generic timers (their PPIs wait in ``vtimers.raised`` for the vGIC)."""
+        self.vtimers.run()
         now = self.now_ns()
         for i, w in enumerate(self.domain.watchdogs):
             if w is not None and w.deadline_ns <= now:
