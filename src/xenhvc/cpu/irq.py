@@ -14,8 +14,8 @@ Delivery points (the only places the model changes the PC, so every resume is ex
 - in the undefined-instruction hook, after an emulated ICC_* access (EOIR, PMR, IGRPEN1, ...) or
   generic-timer access (the loader rewrote those into UDFs; a CVAL already passed fires here);
 - between two runs of the emulator: when a blocked or waiting (WFI) vCPU wakes (a WFI idles until
-  the next timer deadline), and when the run stopped at a generic-timer deadline (the emulator's
-  time slice ends there);
+  the next timer deadline). The emulator is not stopped asynchronously at a generic-timer
+  deadline (see Machine._slice_us): a due timer is delivered at the next point here;
 - at the first basic block after the guest unmasks IRQs: while an interrupt is signalled but
   masked, a block hook watches PSTATE.I. Unicorn (like QEMU) ends the translation block after
   every write to DAIF/CPSR (msr daifclr, msr daif, cpsie, msr cpsr_c, eret), so the next block
@@ -156,10 +156,6 @@ class IrqDelivery:
                 cpu.set_gpr(access.rt, self.timers.read(access.name))
             else:
                 self.timers.write(access.name, cpu.get_gpr(access.rt))
-                if self.timers.deadline_ns is not None:
-                    # the run loop sized this run of the emulator without the new deadline
-                    self.check_requested = True
-                    self.uc.emu_stop()
         elif access.read:
             self.sync()
             cpu.set_gpr(access.rt, self.gic.sysreg_read(access.name))

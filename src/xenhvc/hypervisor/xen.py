@@ -114,9 +114,11 @@ class Xen:
         return next((d for d in sorted([self.domain, *self.others.values()], key=lambda d: d.domid)
                      if d.domid >= domid), None)
 
-    def next_timer_ns(self) -> int | None:
+    def next_timer_ns(self, *, guest_timers: bool = True) -> int | None:
+        """When the next Xen timer fires: the watchdogs and (unless told not to) the vCPU's
+        generic timers."""
         deadlines = [w.deadline_ns for w in self.domain.watchdogs if w is not None]
-        if self.vtimers.deadline_ns is not None:
+        if guest_timers and self.vtimers.deadline_ns is not None:
             deadlines.append(self.vtimers.deadline_ns)
         return min(deadlines) if deadlines else None
 
