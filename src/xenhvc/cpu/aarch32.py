@@ -107,23 +107,9 @@ class Cpu:
         SPSR_irq = CPSR, LR_irq = the address of the next instruction + 4 (ARM and Thumb alike),
         I and A masked, IT/J cleared, T from SCTLR.TE, E from SCTLR.EE, PC = VBAR + 0x18
         (0xffff0018 with SCTLR.V). Returns the new PC."""
-        uc = self.uc
         cpsr = self.io.read(c.UC_ARM_REG_CPSR)
         pc = self.io.read(c.UC_ARM_REG_PC) & ~1
-        sctlr = uc.cpr_read(*SCTLR[:5], SCTLR[5], SCTLR[6])
-        new = cpsr & ~(PSR_MODE_MASK | PSR_IT_MASK | PSR_J | PSR_E | PSR_THUMB)
-        new |= PSR_MODE_IRQ | PSR_I | PSR_A
-        if sctlr & SCTLR_TE:
-            new |= PSR_THUMB
-        if sctlr & SCTLR_EE:
-            new |= PSR_E
-        base = 0xFFFF0000 if sctlr & SCTLR_V else uc.cpr_read(*VBAR[:5], VBAR[5], VBAR[6])
-        handler = (base + VECTOR32_IRQ) & 0xFFFFFFFF
-        uc.reg_write(c.UC_ARM_REG_CPSR, new)  # banks in LR_irq/SPSR_irq
-        uc.reg_write(c.UC_ARM_REG_SPSR, cpsr)
-        uc.reg_write(c.UC_ARM_REG_LR, (pc + 4) & 0xFFFFFFFF)
-        uc.reg_write(c.UC_ARM_REG_PC, handler | (1 if new & PSR_THUMB else 0))
-        return handler
+        return self._enter_exception(cpsr, PSR_MODE_IRQ, PSR_I | PSR_A, VECTOR32_IRQ, pc + 4)
 
     @staticmethod
     def patch_code(addr: int, data: bytes) -> tuple[bytes, int]:
@@ -176,22 +162,28 @@ class Cpu:
         """Xen's inject_undef32_exception: Undefined mode, SPSR_und = old CPSR,
         LR_und = saved PC (already past the HVC) + 4 (ARM) or + 2 (Thumb), to VBAR + 4
         (or 0xffff0004 with SCTLR.V). Returns the new PC."""
-        uc = self.uc
-        cpsr = uc.reg_read(c.UC_ARM_REG_CPSR)
-        pc = uc.reg_read(c.UC_ARM_REG_PC)
-        sctlr = uc.cpr_read(*SCTLR[:5], SCTLR[5], SCTLR[6])
+        cpsr = self.uc.reg_read(c.UC_ARM_REG_CPSR)
+        pc = self.uc.reg_read(c.UC_ARM_REG_PC)
         return_offset = 2 if cpsr & PSR_THUMB else 4
+        return self._enter_exception(cpsr, PSR_MODE_UND, PSR_I, VECTOR32_UND, pc + return_offset)
+
+    def _enter_exception(self, cpsr: int, mode: int, mask: int, vector: int, lr: int) -> int:
+        """Switch to ``mode`` as the CPU (and Xen's cpsr_switch_mode) does: IT/J/E/T cleared, ``mask``
+        set, T and E from SCTLR.TE/EE; SPSR_<mode> = ``cpsr``, LR_<mode> = ``lr``; branch to VBAR +
+        ``vector`` (0xffff0000 + ``vector`` with SCTLR.V). Returns the new PC."""
+        uc = self.uc
+        sctlr = uc.cpr_read(*SCTLR)
         new = cpsr & ~(PSR_MODE_MASK | PSR_IT_MASK | PSR_J | PSR_E | PSR_THUMB)
-        new |= PSR_MODE_UND | PSR_I
+        new |= mode | mask
         if sctlr & SCTLR_TE:
             new |= PSR_THUMB
         if sctlr & SCTLR_EE:
             new |= PSR_E
-        base = 0xFFFF0000 if sctlr & SCTLR_V else uc.cpr_read(*VBAR[:5], VBAR[5], VBAR[6])
-        handler = (base + VECTOR32_UND) & 0xFFFFFFFF
-        uc.reg_write(c.UC_ARM_REG_CPSR, new)  # banks in LR_und/SPSR_und
+        base = 0xFFFF0000 if sctlr & SCTLR_V else uc.cpr_read(*VBAR)
+        handler = (base + vector) & 0xFFFFFFFF
+        uc.reg_write(c.UC_ARM_REG_CPSR, new)  # banks in LR/SPSR of the new mode
         uc.reg_write(c.UC_ARM_REG_SPSR, cpsr)
-        uc.reg_write(c.UC_ARM_REG_LR, (pc + return_offset) & 0xFFFFFFFF)
+        uc.reg_write(c.UC_ARM_REG_LR, lr & 0xFFFFFFFF)
         uc.reg_write(c.UC_ARM_REG_PC, handler | (1 if new & PSR_THUMB else 0))
         return handler
 

@@ -117,12 +117,17 @@ class Cpu:
         """Take an IRQ exception as the CPU does (AArch64.TakeException): ELR_EL1 = the
         address of the next instruction, SPSR_EL1 = PSTATE, EL1h with D, A, I, F masked, PC =
         VBAR_EL1 + the IRQ entry of the source's group. Returns the new PC."""
-        uc = self.uc
         pstate = self.io.read(c.UC_ARM64_REG_PSTATE)
         pc = self.io.read(c.UC_ARM64_REG_PC)
-        handler = uc.reg_read(c.UC_ARM64_REG_VBAR_EL1) + _vector_group(pstate) + VECTOR64_IRQ
+        return self._enter_el1h(pstate, pc, _vector_group(pstate) + VECTOR64_IRQ)
+
+    def _enter_el1h(self, pstate: int, elr: int, offset: int) -> int:
+        """SPSR_EL1 = ``pstate``, ELR_EL1 = ``elr``, EL1h with D, A, I, F masked, PC = VBAR_EL1 +
+        ``offset``. Returns the new PC."""
+        uc = self.uc
+        handler = uc.reg_read(c.UC_ARM64_REG_VBAR_EL1) + offset
         uc.cpr_write(*SPSR_EL1, pstate)
-        uc.reg_write(c.UC_ARM64_REG_ELR_EL1, pc)
+        uc.reg_write(c.UC_ARM64_REG_ELR_EL1, elr)
         uc.reg_write(c.UC_ARM64_REG_PSTATE, PSR_MODE_EL1H | PSR_DAIF)
         uc.reg_write(c.UC_ARM64_REG_PC, handler)
         return handler
@@ -190,20 +195,13 @@ class Cpu:
         uc = self.uc
         cpsr = uc.reg_read(c.UC_ARM64_REG_PSTATE)
         pc = uc.reg_read(c.UC_ARM64_REG_PC)
-        mode = cpsr & PSR_MODE_MASK
-        if mode & PSR_MODE_BIT_32:
-            offset = VECTOR64_LOWER32_BASE
-        elif mode == PSR_MODE_EL0T:
-            offset = VECTOR64_LOWER64_BASE
-        else:
+        # Xen's exception_handler64 differs from the CPU's vector choice (_vector_group) in one
+        # case: it sends an exception taken from EL1t to the EL1h group (+0x200), not +0x000.
+        offset = _vector_group(cpsr)
+        if offset == VECTOR64_CURRENT_SP0_BASE:
             offset = VECTOR64_CURRENT_SPX_BASE
-        handler = uc.reg_read(c.UC_ARM64_REG_VBAR_EL1) + offset
-        uc.cpr_write(*SPSR_EL1, cpsr)
-        uc.reg_write(c.UC_ARM64_REG_ELR_EL1, pc)
         uc.reg_write(c.UC_ARM64_REG_ESR_EL1, (HSR_EC_UNKNOWN << 26) | HSR_IL)
-        uc.reg_write(c.UC_ARM64_REG_PSTATE, PSR_MODE_EL1H | PSR_DAIF)
-        uc.reg_write(c.UC_ARM64_REG_PC, handler)
-        return handler
+        return self._enter_el1h(cpsr, pc, offset)
 
     def exception_state(self) -> dict[str, int]:
         uc = self.uc

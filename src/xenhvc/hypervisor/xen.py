@@ -161,29 +161,24 @@ class Xen:
         if not self.tracing:  # the hot path
             self.continuation = None
             result = self.dispatch(nr, raw_args)
-            if self.domain.watchdogs != _NO_WATCHDOGS:
+            if self._watchdogs_armed():
                 self.run_timers()
             return result
-        decoded = None
-        if self.tracing:
-            self.ctx.notes = []
-            spec = ARM_TABLE.get(nr)
-            if spec is not None:
-                decoded = decode_pointer(self.ctx, nr, tuple(coerce_arg(k, v) for k, v in zip(spec.params, raw_args)))
+        self.ctx.notes = []
+        spec = ARM_TABLE.get(nr)
+        args = tuple(coerce_arg(k, v) for k, v in zip(spec.params, raw_args)) if spec else raw_args
+        decoded = decode_pointer(self.ctx, nr, args) if spec else None  # the IN fields, before the call
         self.continuation = None
         result = self.dispatch(nr, raw_args)
-        if self.continuation is not None and self.tracing:
-            op, args = self.continuation
-            self.ctx.notes.append(f"preempted: continues as {hypercall_name(op)}({', '.join(hex(a) for a in args)})")
+        if self.continuation is not None:
+            op, cargs = self.continuation
+            self.ctx.notes.append(f"preempted: continues as {hypercall_name(op)}({', '.join(hex(a) for a in cargs)})")
         if self._watchdogs_armed():
             self.run_timers()
-        if self.tracing:
-            spec = ARM_TABLE.get(nr)
-            handler = HANDLERS.get(nr) if spec is not None else None
-            args = tuple(coerce_arg(k, v) for k, v in zip(spec.params, raw_args)) if spec else raw_args
-            self._record(TraceRecord("hypercall", hypercall_name(nr), args,
-                                     format_args(spec, args, handler.subops if handler else None, decoded),
-                                     result, tuple(self.ctx.notes), pc))
+        handler = HANDLERS.get(nr) if spec is not None else None
+        self._record(TraceRecord("hypercall", hypercall_name(nr), args,
+                                 format_args(spec, args, handler.subops if handler else None, decoded),
+                                 result, tuple(self.ctx.notes), pc))
         return result
 
     def dispatch(self, nr: int, raw_args: tuple[int, ...]) -> int:
@@ -198,10 +193,7 @@ class Xen:
             return -Errno.EFAULT
 
     def _watchdogs_armed(self) -> bool:
-        for w in self.domain.watchdogs:
-            if w is not None:
-                return True
-        return False
+        return self.domain.watchdogs != _NO_WATCHDOGS
 
     def _not_modelled(self, nr: int) -> int:
         if nr not in self._warned:

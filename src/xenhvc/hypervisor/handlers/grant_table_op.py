@@ -19,7 +19,7 @@ from enum import IntEnum
 
 from ...abi.errno import Errno
 from ...abi.hypercalls import Hypercall
-from ..context import HypercallContext
+from ..context import GuestFault, HypercallContext
 from . import Handler
 
 GNTTABOP_CMD_MASK = (1 << 12) - 1
@@ -109,7 +109,7 @@ def gnttab_setup_table(ctx: HypercallContext, uop: int, count: int) -> int:
                 gfn = d.grant_frame_gfns.get(i, INVALID_GFN)
                 try:
                     ctx.mem.copy_to_guest(frame_list + 8 * i, struct.pack("<Q", gfn))
-                except Exception:  # noqa: BLE001 - a GuestFault: per-frame status, not an errno
+                except GuestFault:  # per-frame status, not an errno
                     status = -5  # GNTST_bad_virt_addr
     ctx.mem.copy_to_guest(uop + 8, struct.pack("<h", status))
     return 0
