@@ -41,6 +41,10 @@ if ! grep -aq 'xen,xen-4\.17' .cache/xen/boot/xen-4.17-arm64; then
   exit 1
 fi
 
+# Debian 12's arm64 Linux kernel and busybox initramfs in .cache/linux/, to boot Linux as dom0
+# (guests/linux/build.sh says what is there). Optional: without them only Linux guests are missing.
+bash guests/linux/build.sh || echo "setup.sh: warning: guests/linux/build.sh failed; no Linux kernel or initramfs in .cache/linux/ (the rest of xenhvc is unaffected)" >&2
+
 # The Python package and its test tools, in a project-local virtual environment.
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv

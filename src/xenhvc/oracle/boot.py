@@ -18,15 +18,18 @@ MACHINE = "virt,virtualization=on,gic-version=3"
 QEMU_OPTIONS = ["-cpu", "cortex-a57", "-smp", "1", "-m", "1024"]
 DOM0_XEN_CMDLINE = "dom0_mem=128M console=dtuart loglvl=all guest_loglvl=all dom0_max_vcpus=1"
 DOM0_LOADER_ADDR = 0x49000000  # where the guest-loader (and the observer) puts dom0's kernel
+DOM0_INITRD_ADDR = 0x50000000  # and dom0's initrd (112 MiB above the kernel: room for a distro Image)
 
 Pattern = str | bytes | re.Pattern
 
 
 def boot_dom0(image_path: str | Path | bytes, bootargs: str = "console=hvc0", timeout: float = 30,
-              stop_on: Pattern | None = None) -> OracleResult:
+              stop_on: Pattern | None = None, initrd: str | Path | bytes | None = None) -> OracleResult:
     """Boot ``image_path`` (or image bytes) as dom0 and return what happened. The run ends when Xen
     says how dom0 stopped (QEMU is killed at once, so a crash does not wait out Xen's 5 s), when a
-    guest line matches ``stop_on`` (exit_code None), or after ``timeout`` s (TIME_LIMIT)."""
+    guest line matches ``stop_on`` (exit_code None), or after ``timeout`` s (TIME_LIMIT).
+    ``initrd`` (a file or bytes) is a second guest-loader module at DOM0_INITRD_ADDR, a
+    "multiboot,ramdisk" that Xen copies into dom0's memory and describes in dom0's /chosen."""
     qemu, xen = find_qemu(), find_xen()
     with tempfile.TemporaryDirectory(prefix="xenhvc-oracle-") as tmp:
         image = _stage(image_path, Path(tmp))
@@ -34,6 +37,9 @@ def boot_dom0(image_path: str | Path | bytes, bootargs: str = "console=hvc0", ti
                 "-kernel", str(xen), "-append", DOM0_XEN_CMDLINE,
                 "-device", f"guest-loader,addr={DOM0_LOADER_ADDR:#x},kernel={_qarg(str(image))},"
                            f"bootargs={_qarg(bootargs)}"]
+        if initrd is not None:
+            staged = _stage(initrd, Path(tmp), "initrd.img", what="the initrd")
+            argv += ["-device", f"guest-loader,addr={DOM0_INITRD_ADDR:#x},initrd={_qarg(str(staged))}"]
         return _boot(argv, tmp, timeout, stop_on, domid=0, mirrored=False)
 
 
@@ -64,18 +70,22 @@ def boot_domu(image_path: str | Path | bytes, bootargs: str = "", timeout: float
         return _boot(argv, tmp, timeout, stop_on, domid=WATCHED_DOMID, mirrored=observer)
 
 
-def _stage(image: str | Path | bytes, tmp: Path) -> Path:
-    """A copy of the image in the run's directory (QEMU's option syntax then never sees odd paths)."""
+def _stage(image: str | Path | bytes, tmp: Path, name: str = "guest.img", what: str | None = None) -> Path:
+    """A copy of the image (or of the initrd: ``what``, which makes an unreadable file a usage
+    error, as for ``run --initrd``) in the run's directory (QEMU's option syntax then never sees
+    odd paths)."""
     if isinstance(image, (bytes, bytearray)):
         data = bytes(image)
     else:
         try:
             data = Path(image).read_bytes()
         except OSError as e:
-            from ..errors import ImageError
+            from ..errors import ImageError, UsageError
 
+            if what is not None:
+                raise UsageError(f"cannot read {what} {image}: {e.strerror or e}") from None
             raise ImageError(f"cannot read {image}: {e.strerror}") from None
-    staged = tmp / "guest.img"
+    staged = tmp / name
     staged.write_bytes(data)
     return staged
 

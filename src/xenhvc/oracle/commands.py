@@ -21,17 +21,23 @@ Exit codes: 0 the transcripts and the exit codes are identical, 1 they
 differ; 2 usage error, 3 bad image, 69 QEMU or Xen not installed."""
 
 
-def _boot(image: str, domid: int, bootargs: str, timeout: float):
+def _boot(image: str, domid: int, bootargs: str, timeout: float, initrd: str | None):
     from . import boot_dom0, boot_domu
 
+    _check(domid, timeout, initrd)
+    if domid == 0:
+        return boot_dom0(image, bootargs=bootargs, timeout=timeout, initrd=initrd)
+    return boot_domu(image, bootargs=bootargs, timeout=timeout)
+
+
+def _check(domid: int, timeout: float, initrd: str | None) -> None:
     if timeout <= 0:
         raise UsageError("--timeout must be positive")
-    if domid == 0:
-        return boot_dom0(image, bootargs=bootargs, timeout=timeout)
-    if domid == 1:
-        return boot_domu(image, bootargs=bootargs, timeout=timeout)
-    raise UsageError(f"--domid {domid}: real Xen 4.17 numbers dom0less domains from 1, so the oracle runs "
-                     "dom0 (--domid 0) or domain 1 (--domid 1)")
+    if domid not in (0, 1):
+        raise UsageError(f"--domid {domid}: real Xen 4.17 numbers dom0less domains from 1, so the oracle runs "
+                         "dom0 (--domid 0) or domain 1 (--domid 1)")
+    if initrd is not None and domid != 0:
+        raise UsageError("--initrd: the oracle loads an initramfs for dom0 only (--domid 0)")
 
 
 _common = [
@@ -39,6 +45,9 @@ _common = [
     click.option("--domid", type=int, default=0, show_default=True,
                  help="0 boots IMAGE as dom0; 1 as an unprivileged dom0less domU."),
     click.option("--bootargs", default="console=hvc0", show_default=True, help="The guest's /chosen/bootargs."),
+    click.option("--initrd", type=click.Path(dir_okay=False), metavar="FILE",
+                 help="An initramfs for dom0: a second guest-loader module that Xen places and "
+                      "describes in /chosen (linux,initrd-start/end)."),
     click.option("--timeout", type=float, default=30.0, show_default=True,
                  help="Kill QEMU after this many seconds of wall time."),
 ]
@@ -54,13 +63,13 @@ def _options(func):
 @_options
 @click.option("--log", "log_file", metavar="FILE", help="Write Xen's log to FILE instead of stderr.")
 @click.pass_obj
-def oracle_cmd(io, image, domid, bootargs, timeout, log_file):
+def oracle_cmd(io, image, domid, bootargs, initrd, timeout, log_file):
     """Boot IMAGE on real Xen 4.17 under QEMU and report what the guest did.
 
     stdout carries the guest's console transcript; Xen's log goes to stderr as "(XEN) ..." lines
     (or to --log FILE), then the stop reason."""
     stdout, stderr, _ = io
-    result = _boot(image, domid, bootargs, timeout)
+    result = _boot(image, domid, bootargs, timeout, initrd)
     stdout.write(result.console)
     stdout.flush()
     log_text = "".join(f"(XEN) {line}\n" for line in result.xen_log)
@@ -79,7 +88,7 @@ def oracle_cmd(io, image, domid, bootargs, timeout, log_file):
 @click.command("diff", epilog=DIFF_EPILOG)
 @_options
 @click.pass_obj
-def diff_cmd(io, image, domid, bootargs, timeout):
+def diff_cmd(io, image, domid, bootargs, initrd, timeout):
     """Run IMAGE on the model and on real Xen 4.17 and compare.
 
     Prints a unified diff of the two console transcripts (nothing if they agree) and a final line
@@ -89,10 +98,9 @@ def diff_cmd(io, image, domid, bootargs, timeout):
 
     stdout, _, _ = io
     kernel = read_image(image)  # a bad image is refused before QEMU starts
-    if timeout <= 0:
-        raise UsageError("--timeout must be positive")
-    model = run_image(kernel, RunConfig(bootargs=bootargs, domid=domid, timeout=timeout))
-    real = _boot(image, domid, bootargs, timeout)
+    _check(domid, timeout, initrd)
+    model = run_image(kernel, RunConfig(bootargs=bootargs, domid=domid, timeout=timeout, initrd=initrd))
+    real = _boot(image, domid, bootargs, timeout, initrd)
     diff = list(difflib.unified_diff(_lines(model.console), _lines(real.console),
                                      "xenhvc model", "real Xen 4.17", lineterm=""))
     for line in diff:
