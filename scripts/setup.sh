@@ -16,7 +16,7 @@ apt_update() {
 need_apt=()
 for pkg in qemu-system-arm binutils-aarch64-linux-gnu binutils-arm-linux-gnueabihf \
            gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf device-tree-compiler linux-libc-dev \
-           lzop liblzo2-dev; do
+           lzop liblzo2-dev gcc python3-dev; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 updated=""

@@ -121,9 +121,12 @@ def cli() -> None:
 @click.option("--max-instructions", type=int, help="Stop after this many guest instructions.")
 @click.option("--timeout", type=float, default=60.0, show_default=True,
               help="Stop after this many seconds of wall time (0: no limit).")
+@click.option("--deterministic", is_flag=True,
+              help="Guest time from the code run (1 GHz), not the host clock, and fixed device-tree "
+                   "seeds: two runs print the same bytes, timestamps included.")
 @click.pass_obj
 def run(io, image, arch, memory, bootargs, initrd, domid, debug_build, preempt_every, trace_to, trace_format,
-        max_instructions, timeout):
+        max_instructions, timeout, deterministic):
     """Boot IMAGE as a Xen 4.17 domain on Arm and run it until it stops.
 
     IMAGE is an arm64 Linux Image (plain or gzip), an Arm zImage, or an ELF file. stdout carries
@@ -138,7 +141,7 @@ def run(io, image, arch, memory, bootargs, initrd, domid, debug_build, preempt_e
         raise UsageError(f"{image} is an {kernel.arch.name} image, not {arch}")
     config = RunConfig(memory=_parse_size(memory), bootargs=bootargs, domid=domid, debug_build=debug_build,
                        max_instructions=max_instructions, timeout=timeout, trace=False,
-                       preempt_every=preempt_every, initrd=initrd)
+                       preempt_every=preempt_every, initrd=initrd, deterministic=deterministic)
 
     def on_console(data: bytes) -> None:
         stdout.write(data)

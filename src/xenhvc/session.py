@@ -6,6 +6,8 @@
 """
 from __future__ import annotations
 
+import hashlib
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
@@ -40,6 +42,9 @@ class RunConfig:
     build: XenBuild = DEBIAN_4_17
     #: an initramfs (a file or its bytes), loaded after the DTB as Xen's place_modules puts it
     initrd: str | Path | bytes | None = None
+    #: time from the guest code run instead of the host clock, and fixed device-tree seeds:
+    #: two runs of the same image print the same bytes
+    deterministic: bool = False
 
 
 @dataclass(frozen=True)
@@ -82,7 +87,8 @@ def run_image(image: str | Path | bytes | KernelImage, config: RunConfig = RunCo
     bank = MemoryBank(base, config.memory)
     initrd = _read_initrd(config.initrd)
     dt_spec = DeviceTreeSpec(bank=bank, bootargs=config.bootargs, privileged=privileged,
-                             evtchn_ppi=0 if privileged else 15, initrd=(0, 0) if initrd else None)
+                             evtchn_ppi=0 if privileged else 15, initrd=(0, 0) if initrd else None,
+                             seeds=_seeds(config.deterministic) if privileged else None)
     # Xen writes dummy 64-bit linux,initrd-start/end into /chosen, places the modules by the
     # tree's size, then fills them in place (initrd_load): same size, so build the tree twice
     layout = place_domain(kernel, bank, len(build_dtb(dt_spec)), len(initrd))
@@ -108,18 +114,29 @@ def run_image(image: str | Path | bytes | KernelImage, config: RunConfig = RunCo
         if on_warning:
             on_warning(line)
 
-    machine = Machine(kernel.arch, bank)
+    machine = Machine(kernel.arch, bank, deterministic=config.deterministic)
     machine.load(layout.segments, modules)
     machine.boot(layout.entry, layout.thumb, layout.dtb_addr)
     domain = make_domain(config.domid)
     build = config.build if config.build.debug == config.debug_build else _with_debug(config.build, config.debug_build)
     xen = Xen(kernel.arch, build, domain, machine.mem, machine.cpu, console_out,
               console_in or NoInput(), log, tracing=config.trace or on_trace is not None, warn=warn, on_trace=on_trace,
-              memory_pages=config.memory >> 12, preempt_every=config.preempt_every)
+              memory_pages=config.memory >> 12, preempt_every=config.preempt_every,
+              clock=machine.instruction_clock if config.deterministic else None)
     machine.attach(xen, config.debug_build)
+    if config.deterministic and not machine.counts_instructions:
+        raise UsageError("--deterministic needs xenhvc's compiled extension (xenhvc.cpu.native), "
+                         "which this installation lacks: reinstall with a C compiler present")
     stop = machine.run(xen, Limits(config.max_instructions, config.timeout or None))
     return RunResult(bytes(sinks.console), stop, tuple(xen.trace), tuple(sinks.log), tuple(sinks.warnings), kernel,
                      layout.entry, layout.dtb_addr, dt_spec.initrd)
+
+
+def _seeds(deterministic: bool) -> tuple[bytes, bytes]:
+    """dom0's /chosen rng-seed and kaslr-seed: fresh, as QEMU makes them, or fixed."""
+    if deterministic:
+        return hashlib.sha256(b"xenhvc rng-seed").digest(), hashlib.sha256(b"xenhvc kaslr-seed").digest()[:8]
+    return os.urandom(32), os.urandom(8)
 
 
 def _with_debug(build: XenBuild, debug: bool) -> XenBuild:

@@ -33,6 +33,8 @@ SCTLR_V, SCTLR_EE, SCTLR_TE = 1 << 13, 1 << 25, 1 << 30
 PSR_MODE_SVC, PSR_MODE_UND, PSR_MODE_ABT, PSR_MODE_IRQ = 0x13, 0x1B, 0x17, 0x12
 PSR_MODE_MASK = 0x1F
 PSR_THUMB, PSR_F, PSR_I, PSR_A, PSR_E, PSR_J = 1 << 5, 1 << 6, 1 << 7, 1 << 8, 1 << 9, 1 << 24
+#: the register and bit that mask IRQs (for the native unmask watch)
+IRQ_MASK = (c.UC_ARM_REG_CPSR, PSR_I)
 PSR_IT_MASK = 0x0600FC00
 PSR_GUEST32_INIT = PSR_A | PSR_F | PSR_I | PSR_MODE_SVC
 VECTOR32_UND, VECTOR32_IRQ = 0x4, 0x18
@@ -155,8 +157,17 @@ class Cpu:
             return walk_lpae(read, va, ttbcr, cpr(*TTBR0_64), cpr(*TTBR1_64))
         return walk_short(read, va, ttbcr, cpr(*TTBR0_32), cpr(*TTBR1_32))
 
+    def code_page_key(self, va: int) -> None:
+        """No remembered code-page translations for AArch32 guests: every fetch walks."""
+        return None
+
     def mmu_enabled(self) -> bool:
         return bool(self.io.read_cp(c.UC_ARM_REG_CP_REG, self._sctlr) & 1)
+
+    def take_exception(self, intno: int) -> None:
+        """Exceptions Unicorn raises (SVC, aborts, BKPT) are not taken into an AArch32 guest's
+        vectors yet: the run stops with the exception."""
+        return None
 
     def inject_undef(self) -> int:
         """Xen's inject_undef32_exception: Undefined mode, SPSR_und = old CPSR,

@@ -1,9 +1,12 @@
 """Unicorn glue for AArch64 guests: EL1h under a non-secure EL2 with HCR_EL2.RW, as a Xen guest runs."""
 from __future__ import annotations
 
-import re
+import ctypes
+import functools
 
-from unicorn import UC_ARCH_ARM64, UC_MODE_ARM, Uc, UcError
+import numpy as np
+
+from unicorn import UC_ARCH_ARM64, UC_HOOK_INTR, UC_MODE_ARM, Uc, UcError
 from unicorn import arm64_const as c
 
 from unicorn.unicorn_py3.arch.arm64 import UcRegCP64
@@ -17,6 +20,9 @@ from ..arch import aarch64
 ARCH = aarch64.ARCH
 UC_ARCH, UC_MODE, UC_CPU = UC_ARCH_ARM64, UC_MODE_ARM, c.UC_CPU_ARM64_A57
 EXCP_HVC, EXCP_UDEF = 11, 1
+EXCP_PREFETCH_ABORT, EXCP_DATA_ABORT = 3, 4
+#: SVC #0 and its exception class
+SVC, EC_SVC64 = 0xD4000001, 0x15
 
 REGS = {f"x{i}": getattr(c, f"UC_ARM64_REG_X{i}") for i in range(31)}
 REGS |= {"sp": c.UC_ARM64_REG_SP, "pc": c.UC_ARM64_REG_PC, "pstate": c.UC_ARM64_REG_PSTATE}
@@ -28,18 +34,21 @@ SPSR_EL1 = (3, 0, 4, 0, 0)
 TCR_EL1 = (3, 0, 2, 0, 2)
 SCR_NS, SCR_HCE, SCR_RW = 1 << 0, 1 << 8, 1 << 10
 HCR_RW = 1 << 31
-PSR_MODE_EL0T, PSR_MODE_EL1H = 0x0, 0x5
+PSR_MODE_EL0T, PSR_MODE_EL1T, PSR_MODE_EL1H = 0x0, 0x4, 0x5
 PSR_MODE_MASK = 0x1F
 PSR_DAIF = 0x3C0  # D, A, I, F
 PSR_F, PSR_I, PSR_A, PSR_D = 0x40, 0x80, 0x100, 0x200
 PSR_GUEST64_INIT = PSR_A | PSR_F | PSR_I | PSR_MODE_EL1H
+#: the register and bit that mask IRQs (for the native unmask watch)
+IRQ_MASK = (c.UC_ARM64_REG_PSTATE, PSR_I)
 PSR_MODE_BIT_32 = 0x10
 VECTOR64_CURRENT_SP0_BASE, VECTOR64_CURRENT_SPX_BASE = 0x000, 0x200
 VECTOR64_LOWER64_BASE, VECTOR64_LOWER32_BASE = 0x400, 0x600
 VECTOR64_IRQ = 0x080  # the IRQ entry's offset within each group of four
 WFI = 0xD503207F
 #: MRS/MSR with op0 = 3, op1 = 3, CRn = 14 and CRm 0, 2 or 3 (little-endian), candidates for timer_udf
-_TIMER_INSN = re.compile(rb"(?=[\x00-\xff][\xe0\xe2\xe3][\x1b\x3b]\xd5)", re.S)
+#: MRS/MSR with op0 = 3, op1 = 3: where the generic-timer accesses are (sysreg.timer_udf decides)
+_TIMER_INSN_MASK, _TIMER_INSN_BITS = 0xFFDF0000, 0xD51B0000
 XZR = 31
 HSR_EC_UNKNOWN = 0x00
 HSR_IL = 1 << 25
@@ -61,6 +70,10 @@ class Cpu:
         self._sctlr = UcRegCP64(crn, crm, op0, op1, op2, 0)
         #: (CP-register id, struct) of SCTLR_EL1 for batched reads
         self.sctlr_cp = (c.UC_ARM64_REG_CP_REG, UcRegCP64(crn, crm, op0, op1, op2, 0))
+        op0, op1, crn, crm, op2 = TCR_EL1
+        self._tcr = UcRegCP64(crn, crm, op0, op1, op2, 0)
+        #: a saved context, reused to read the syndrome of an exception (take_exception)
+        self._context = None
         #: a physical RAM word, or None outside RAM (set by the machine)
         self.read_ram_u32 = None
         #: reads an instruction word at a guest virtual address (set by the machine; physical fallback)
@@ -121,14 +134,42 @@ class Cpu:
         pc = self.io.read(c.UC_ARM64_REG_PC)
         return self._enter_el1h(pstate, pc, _vector_group(pstate) + VECTOR64_IRQ)
 
+    def take_exception(self, intno: int) -> int | None:
+        """Take the synchronous exception Unicorn raised (SVC, BRK, an abort, an undefined
+        instruction) to EL1 as the CPU does (AArch64.TakeException): ESR_EL1 = the syndrome the
+        CPU computed, FAR_EL1 = the faulting address for an abort, ELR_EL1 = the PC Unicorn left
+        (the instruction after an SVC, else the faulting one). Unicorn hands every exception to
+        the interrupt hook instead of taking it. Returns the new PC, or None when the syndrome
+        cannot be read (an unknown Unicorn build)."""
+        if self._context is None:
+            self._context = self.uc.context_save()
+        info = exception_info(self.uc, self._context)
+        if info is None:
+            return None
+        syndrome, vaddress = info
+        uc = self.uc
+        pstate = self.io.read(c.UC_ARM64_REG_PSTATE)
+        pc = self.io.read(c.UC_ARM64_REG_PC)
+        uc.reg_write(c.UC_ARM64_REG_ESR_EL1, syndrome)
+        if intno in (EXCP_PREFETCH_ABORT, EXCP_DATA_ABORT):
+            uc.reg_write(c.UC_ARM64_REG_FAR_EL1, vaddress)
+        return self._enter_el1h(pstate, pc, _vector_group(pstate))
+
     def _enter_el1h(self, pstate: int, elr: int, offset: int) -> int:
         """SPSR_EL1 = ``pstate``, ELR_EL1 = ``elr``, EL1h with D, A, I, F masked, PC = VBAR_EL1 +
-        ``offset``. Returns the new PC."""
+        ``offset``. Returns the new PC. Unicorn keeps the current stack pointer in SP and banks
+        the other in SP_EL0/SP_EL1 (as QEMU's aarch64_save_sp/restore_sp do on an EL change): a
+        PSTATE write does not switch them, so this does, when the source ran on SP_EL0."""
         uc = self.uc
         handler = uc.reg_read(c.UC_ARM64_REG_VBAR_EL1) + offset
-        uc.cpr_write(*SPSR_EL1, pstate)
+        if pstate & PSR_MODE_MASK in (PSR_MODE_EL0T, PSR_MODE_EL1T):
+            uc.reg_write(c.UC_ARM64_REG_SP_EL0, uc.reg_read(c.UC_ARM64_REG_SP))
+            uc.reg_write(c.UC_ARM64_REG_SP, uc.reg_read(c.UC_ARM64_REG_SP_EL1))
         uc.reg_write(c.UC_ARM64_REG_ELR_EL1, elr)
         uc.reg_write(c.UC_ARM64_REG_PSTATE, PSR_MODE_EL1H | PSR_DAIF)
+        # after the PSTATE write: a CP-register write is what makes Unicorn recompute its cached
+        # translation flags (arm_rebuild_hflags), which hold the exception level
+        uc.cpr_write(*SPSR_EL1, pstate)
         uc.reg_write(c.UC_ARM64_REG_PC, handler)
         return handler
 
@@ -148,15 +189,16 @@ class Cpu:
         with exactly that value would be changed too)."""
         out = None
         n = 0
-        for m in _TIMER_INSN.finditer(data):
-            off = m.start()
-            if (addr + off) & 3:
-                continue
-            udf = timer_udf(int.from_bytes(data[off:off + 4], "little"))
+        skip = -addr % 4
+        words = np.frombuffer(data, dtype="<u4", count=(len(data) - skip) // 4, offset=skip)
+        # op0 = 3, op1 = 3 (the EL0-accessible timer registers) MRS/MSR: a vectorised first cut
+        for i in np.flatnonzero((words & _TIMER_INSN_MASK) == _TIMER_INSN_BITS).tolist():
+            udf = timer_udf(int(words[i]))
             if udf is None:
                 continue
             if out is None:
                 out = bytearray(data)
+            off = skip + 4 * i
             out[off:off + 4] = udf.to_bytes(4, "little")
             n += 1
         return (bytes(out) if out is not None else data), n
@@ -181,9 +223,19 @@ class Cpu:
 
     def stage1_walk(self, read, va: int):
         """Translate a guest virtual address through the guest's EL1&0 stage-1 tables."""
-        uc = self.uc
-        return walk_aarch64(read, va, uc.cpr_read(*TCR_EL1), uc.reg_read(c.UC_ARM64_REG_TTBR0_EL1),
-                            uc.reg_read(c.UC_ARM64_REG_TTBR1_EL1))
+        io = self.io
+        return walk_aarch64(read, va, io.read_cp(c.UC_ARM64_REG_CP_REG, self._tcr),
+                            io.read(c.UC_ARM64_REG_TTBR0_EL1), io.read(c.UC_ARM64_REG_TTBR1_EL1))
+
+    def code_page_key(self, va: int):
+        """A key under which the translation of code page ``va`` may be remembered, or None: the
+        upper (TTBR1) half, the kernel's, with the MMU on, keyed by TTBR1 and TCR. A kernel maps
+        its text once, so the fetches that decode trapped instructions (HVC, the rewritten timer
+        accesses, ICC_*) skip the walk; the lower half (per process) is walked every time."""
+        if not (va >> 55) & 1 or not self.mmu_enabled():
+            return None
+        io = self.io
+        return va >> 12, io.read(c.UC_ARM64_REG_TTBR1_EL1), io.read_cp(c.UC_ARM64_REG_CP_REG, self._tcr)
 
     def mmu_enabled(self) -> bool:
         return bool(self.io.read_cp(c.UC_ARM64_REG_CP_REG, self._sctlr) & 1)
@@ -208,6 +260,46 @@ class Cpu:
         return {"esr": uc.reg_read(c.UC_ARM64_REG_ESR_EL1), "elr": uc.reg_read(c.UC_ARM64_REG_ELR_EL1),
                 "spsr": uc.cpr_read(*SPSR_EL1), "pstate": uc.reg_read(c.UC_ARM64_REG_PSTATE),
                 "vbar": uc.reg_read(c.UC_ARM64_REG_VBAR_EL1)}
+
+
+@functools.cache
+def _exception_offset() -> int | None:
+    """Where a saved Unicorn context holds QEMU's CPUARMState.exception (syndrome, fsr,
+    vaddress), found once by raising two SVCs with different immediates on a scratch CPU and
+    looking for both syndromes at the same offset. None if they are not found exactly once."""
+    hits = []
+    for imm in (0x1234, 0x4321):
+        uc = Uc(UC_ARCH_ARM64, UC_MODE_ARM)
+        uc.mem_map(0x1000, 0x1000)
+        uc.mem_write(0x1000, (SVC | imm << 5).to_bytes(4, "little"))
+        ctx = uc.context_save()
+        found: list[set[int]] = []
+
+        def hook(uc, _intno, _ud, ctx=ctx, imm=imm, found=found):
+            uc.context_update(ctx)
+            raw = ctypes.string_at(ctypes.cast(ctx.context, ctypes.c_void_p).value, ctx.size)
+            want = ((EC_SVC64 << 26) | HSR_IL | imm).to_bytes(4, "little")
+            found.append({i for i in range(0, len(raw) - 3, 4) if raw[i:i + 4] == want})
+            uc.emu_stop()
+
+        uc.hook_add(UC_HOOK_INTR, hook)
+        uc.emu_start(0x1000, 0x1004)
+        hits.append(found[0] if found else set())
+    both = hits[0] & hits[1]
+    return both.pop() if len(both) == 1 else None
+
+
+def exception_info(uc: Uc, ctx) -> tuple[int, int] | None:
+    """(syndrome, vaddress) of the exception Unicorn is raising (read in its interrupt hook),
+    through ``ctx``, a context of ``uc`` to save into."""
+    offset = _exception_offset()
+    if offset is None:
+        return None
+    uc.context_update(ctx)
+    base = ctypes.cast(ctx.context, ctypes.c_void_p).value + offset
+    syndrome = ctypes.c_uint32.from_address(base).value
+    vaddress = ctypes.c_uint64.from_address(base + 8).value
+    return syndrome, vaddress
 
 
 def _vector_group(pstate: int) -> int:

@@ -55,7 +55,9 @@ BPR1_MIN = 3  # the smallest ICV_BPR1 with 5 priority bits
 class VGic:
     """The interrupt state of one vCPU's SGIs and PPIs (INTIDs 0..31) and its CPU interface."""
 
-    def __init__(self, *, nr_spis: int = 256, intid_bits: int = 16):
+    #: Xen gives dom0 min(gic_number_lines(), 992) - 32 SPIs and a dom0less domU
+    #: gic_number_lines() - 32 (domain_build.c): QEMU virt's GICv3 has 256 lines
+    def __init__(self, *, nr_spis: int = 224, intid_bits: int = 16):
         self.pending = 0
         self.enabled = 0
         self.active = 0

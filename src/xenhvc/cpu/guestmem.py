@@ -24,7 +24,7 @@ PAGE = 4096
 class GuestMemory:
     def __init__(self, uc: Uc, bank: MemoryBank, mmu_enabled: Callable[[], bool],
                  walk: Callable[[Callable[[int, int], int], int], Translation] | None = None,
-                 ram: "mmap.mmap | None" = None):
+                 ram: "mmap.mmap | None" = None, code_page_key: Callable[[int], object] | None = None):
         self.uc = uc
         self.bank = bank
         #: the host memory behind guest RAM, when the machine maps it (fast reads)
@@ -32,6 +32,10 @@ class GuestMemory:
         self._mmu_enabled = mmu_enabled
         #: the vCPU's stage-1 walk for one VA: walk(read_phys, va) -> Translation
         self._walk = walk
+        #: where the translation of a code page may be remembered (the vCPU's code_page_key)
+        self._code_page_key = code_page_key
+        #: remembered code-page translations: key -> guest-physical page
+        self._code_pages: dict[object, int] = {}
         #: RAM pages that show another RAM page (a grant mapping of the domain's own page):
         #: page gpa -> gpa of the page behind it
         self.aliases: dict[int, int] = {}
@@ -120,7 +124,15 @@ class GuestMemory:
 
     def fetch_u32(self, va: int) -> int:
         """The instruction word at ``va`` as the vCPU sees it (for decoding a trapped HVC)."""
-        return int.from_bytes(self._read(self._page(va, False), 4), "little")
+        key = self._code_page_key(va) if self._code_page_key is not None else None
+        if key is None:
+            pa = self._page(va, False)
+        else:
+            page = self._code_pages.get(key)
+            if page is None:
+                page = self._code_pages[key] = self._page(va & ~(PAGE - 1), False)
+            pa = page | (va & (PAGE - 1))
+        return int.from_bytes(self._read(pa, 4), "little")
 
     def copy_to_guest(self, addr: int, data: bytes) -> None:
         for va, done, n in self._chunks(addr, len(data)):

@@ -19,10 +19,12 @@ Delivery points (the only places the model changes the PC, so every resume is ex
 - at the first basic block after the guest unmasks IRQs: while an interrupt is signalled but
   masked, a block hook watches PSTATE.I. Unicorn (like QEMU) ends the translation block after
   every write to DAIF/CPSR (msr daifclr, msr daif, cpsie, msr cpsr_c, eret), so the next block
-  starts right after the unmasking instruction. Adding a hook applies only to blocks translated
-  later, so the hook is added between two runs (after an emu_stop at a safe point) and the
-  translation cache is flushed; it is removed once the IRQ is taken or no longer signalled.
-  Without a signalled interrupt no per-block or per-instruction hook exists.
+  starts right after the unmasking instruction. The hook is native (cpu/native/watch.c),
+  installed before the guest runs and armed by a flag, so it costs a test per block while
+  disarmed and calls Python only at an unmasked block while armed. Without the compiled
+  extension a Python block hook is added when arming; a hook applies only to blocks translated
+  later, so it is added between two runs (after an emu_stop at a safe point) with a flush of the
+  translation cache, which for a Linux kernel costs tens of milliseconds each time.
 
 Not a delivery point: a GIC MMIO write (enabling a pending PPI, ISPENDR0). An emu_stop inside
 Unicorn's MMIO callback is not exact (seen here: the run stops with the PC back at the store, or
@@ -37,17 +39,20 @@ from unicorn import UC_HOOK_BLOCK, Uc
 from ..hypervisor.shared_info import upcall_pending
 from ..hypervisor.xen import Xen
 from .gic import VGic
+from .native import native_watch
 
 
 class IrqDelivery:
-    def __init__(self, uc: Uc, cpu, gic: VGic, xen: Xen, evtchn_irq: int):
+    def __init__(self, uc: Uc, cpu, gic: VGic, xen: Xen, evtchn_irq: int, irq_mask: tuple[int, int]):
         self.uc, self.cpu, self.gic, self.xen = uc, cpu, gic, xen
         self.domain = xen.domain
         self.evtchn_irq = evtchn_irq
         #: the vCPU's generic timers (Xen's model), whose PPIs this delivers too
         self.timers = xen.vtimers
         self.seen = xen.domain.evtchn_irq_raised
-        #: the block hook watching for the guest to unmask IRQs, while one is armed
+        #: the native unmask watch (always installed, armed by a flag), or None without it
+        self.native = native_watch(uc, *irq_mask, self._on_unmask)
+        #: the Python block hook watching for the guest to unmask IRQs, while one is armed
         self.window: int | None = None
         #: set (with emu_stop) when the run loop must look at the interrupt state
         self.check_requested = False
@@ -97,7 +102,9 @@ class IrqDelivery:
         if not self.gic.can_signal() or not self._runnable():
             return
         if self.cpu.irq_masked():
-            if self.window is None:
+            if self.native is not None:
+                self.native.arm()
+            elif self.window is None:
                 self.check_requested = True
                 self.uc.emu_stop()
             return
@@ -124,18 +131,25 @@ class IrqDelivery:
 
     # -- the unmask watch ------------------------------------------------------------------------------
     def _arm(self) -> None:
-        if self.window is None:
+        if self.native is not None:
+            self.native.arm()
+        elif self.window is None:
             self.window = self.uc.hook_add(UC_HOOK_BLOCK, self._on_block)
             self.uc.ctl_flush_tb()  # blocks translated before carry no call to the new hook
 
     def _disarm(self) -> None:
-        if self.window is not None:
+        if self.native is not None:
+            self.native.disarm()
+        elif self.window is not None:
             self.uc.hook_del(self.window)
             self.window = None
 
     def _on_block(self, _uc, _addr, _size, _ud) -> None:
-        if self.window is None or self.cpu.irq_masked():
-            return
+        if self.window is not None and not self.cpu.irq_masked():
+            self._on_unmask(_addr)
+
+    def _on_unmask(self, _address: int) -> None:
+        """The first block the guest runs with IRQs unmasked while the watch is armed."""
         self.sync()
         if self.gic.can_signal() and self._runnable():
             self._take()  # the PC is the start of this block: the IRQ returns here

@@ -24,6 +24,8 @@ from .trap import TrapEntry
 CPU_MODULES = {aarch64.ARCH: aarch64, aarch32.ARCH: aarch32}
 #: the longest single emu_start when no limit applies (the run loop then simply goes round again)
 SLICE_US = 3_600_000_000
+#: the guest clock of --deterministic runs: a 1 GHz CPU, counted in 4-byte instructions
+NS_PER_INSTRUCTION, INSN_BYTES = 1, 4
 
 
 @dataclass(frozen=True)
@@ -33,8 +35,8 @@ class Limits:
 
 
 class Machine:
-    def __init__(self, arch: Arch, bank):
-        glue = CPU_MODULES[arch]
+    def __init__(self, arch: Arch, bank, deterministic: bool = False):
+        self.glue = glue = CPU_MODULES[arch]
         self.uc = Uc(glue.UC_ARCH, glue.UC_MODE)
         self.uc.ctl_set_cpu_model(glue.UC_CPU)
         self.cpu = glue.Cpu(self.uc)
@@ -46,7 +48,8 @@ class Machine:
         self.ram = mmap.mmap(-1, bank.size)
         self._ram_view = ctypes.c_char.from_buffer(self.ram)
         self.uc.mem_map_ptr(bank.base, bank.size, UC_PROT_ALL, ctypes.addressof(self._ram_view))
-        self.mem = GuestMemory(self.uc, bank, self.cpu.mmu_enabled, self.cpu.stage1_walk, self.ram)
+        self.mem = GuestMemory(self.uc, bank, self.cpu.mmu_enabled, self.cpu.stage1_walk, self.ram,
+                               self.cpu.code_page_key)
         self.cpu.fetch_u32 = self.mem.fetch_u32
         self.cpu.read_ram_u32 = self.mem.ram_u32
         self.trap: TrapEntry | None = None
@@ -54,6 +57,8 @@ class Machine:
         self.start = 0
         #: generic-timer accesses rewritten in the image (see cpu.sysreg.timer_udf)
         self.timer_sites = 0
+        #: time from the code run, not the host clock (see instruction_clock)
+        self.deterministic = deterministic
 
     def load(self, segments: tuple[Segment, ...], blobs: tuple[tuple[int, bytes], ...]) -> None:
         for seg in segments:
@@ -63,6 +68,16 @@ class Machine:
         for addr, data in blobs:
             self.uc.mem_write(addr, data)
 
+    def instruction_clock(self) -> int:
+        """Nanoseconds of guest time from the code run so far (--deterministic): one
+        instruction a nanosecond, counting 4 bytes an instruction. Needs the native extension."""
+        native = self.irq.native if self.irq is not None else None
+        return 0 if native is None else native.executed // INSN_BYTES * NS_PER_INSTRUCTION
+
+    @property
+    def counts_instructions(self) -> bool:
+        return self.irq is not None and self.irq.native is not None
+
     def boot(self, entry: int, thumb: bool, dtb_addr: int) -> None:
         self.start = self.cpu.boot(entry, thumb, dtb_addr)
 
@@ -71,7 +86,7 @@ class Machine:
         # the vGIC where the device tree puts it; dom0 sees the host's interrupt-ID bits, a domU 10
         gic = VGic(intid_bits=16 if xen.domain.privileged else 10)
         gic.map(self.uc, *gic_frames(xen.domain.privileged))
-        self.irq = IrqDelivery(self.uc, self.cpu, gic, xen, xen.evtchn_irq)
+        self.irq = IrqDelivery(self.uc, self.cpu, gic, xen, xen.evtchn_irq, self.glue.IRQ_MASK)
         self.trap.irq = self.cpu.irq = self.irq
         self.uc.hook_add(UC_HOOK_INTR, self.trap.on_interrupt)
         self.uc.hook_add(UC_HOOK_INSN_INVALID, self.trap.on_invalid)
@@ -120,8 +135,7 @@ class Machine:
                 return StopReason(StopKind.TIME_LIMIT, f"time limit reached ({limits.timeout:g} s)")
             pc = self.cpu.resume_address()
 
-    @staticmethod
-    def _slice_us(xen: Xen, deadline: float | None) -> int:
+    def _slice_us(self, xen: Xen, deadline: float | None) -> int:
         limit = SLICE_US
         if deadline is not None:
             limit = min(limit, int((deadline - time.monotonic()) * 1e6))
@@ -130,7 +144,7 @@ class Machine:
         # twice in two runs, and booted on for 100 s without them. A timer PPI is delivered at
         # the exact points instead (HVC, ICC/timer access, WFI, block): Linux reads the counter
         # often; a guest spinning without any of those does not see its timer.
-        timer = xen.next_timer_ns(guest_timers=False)
+        timer = None if self.deterministic else xen.next_timer_ns(guest_timers=False)
         if timer is not None:
             limit = min(limit, (timer - xen.now_ns()) // 1000 + 1)
         return max(1, limit)

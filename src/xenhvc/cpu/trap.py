@@ -65,8 +65,12 @@ class TrapEntry:
             pc = self.io.read(self.pc_id)
             if intno == self.excp_udef and self.irq is not None and self.irq.emulate_sysreg(pc):
                 return  # an ICC_* system register (AArch64): emulated
-            self.stop = (EXCEPTION_NAMES.get(intno, f"exception {intno}"), pc)
-            uc.emu_stop()
+            # anything else the CPU takes to the guest's EL1 vectors, as it would under Xen;
+            # without vectors (MMU off, VBAR_EL1 + offset outside RAM) the run stops with it
+            handler = self.cpu.take_exception(intno)
+            if handler is None or (not self.cpu.mmu_enabled() and not self.in_ram(handler)):
+                self.stop = (EXCEPTION_NAMES.get(intno, f"exception {intno}"), pc)
+                uc.emu_stop()
             return
         if imm == XEN_HYPERCALL_TAG:
             self._hypercall(pc, nr, args)

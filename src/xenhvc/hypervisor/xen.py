@@ -56,7 +56,7 @@ class Xen:
                  console_out: Callable[[bytes], None], console_in: ConsoleInput,
                  log: Callable[[str], None], tracing: bool = False, warn: Callable[[str], None] | None = None,
                  on_trace: Callable[[TraceRecord], None] | None = None, memory_pages: int = 0,
-                 preempt_every: int = 0):
+                 preempt_every: int = 0, clock: Callable[[], int] | None = None):
         self.arch = arch
         self.build = build
         self.domain = domain
@@ -65,7 +65,10 @@ class Xen:
         self.tracing = tracing
         self.trace: list[TraceRecord] = []
         self.on_trace = on_trace
-        self._boot_ns = time.monotonic_ns()
+        #: the source of Xen system time: the host's monotonic clock, or (--deterministic) one
+        #: derived from the guest code run
+        self._clock = clock or time.monotonic_ns
+        self._boot_ns = self._clock()
         self._time_offset_ns = 0
         self.vsmc = Vsmc(domain, is_64bit=arch.word_bits == 64)
         #: the vCPU's generic timers (vtimer.c), counting Xen's system time
@@ -97,7 +100,7 @@ class Xen:
     # -- time and domains -------------------------------------------------------------------------
     def now_ns(self) -> int:
         """Xen system time: nanoseconds since boot (fast-forwarded over idle periods)."""
-        return time.monotonic_ns() - self._boot_ns + self._time_offset_ns
+        return self._clock() - self._boot_ns + self._time_offset_ns
 
     def advance_to(self, when_ns: int) -> None:
         self._time_offset_ns += max(0, when_ns - self.now_ns())

@@ -39,6 +39,9 @@ class DeviceTreeSpec:
     initrd: tuple[int, int] | None = None  # (start, end)
     #: the event-channel PPI as an index from 16 (dom0 got IRQ 16; toolstack domUs GUEST_EVTCHN_PPI 31)
     evtchn_ppi: int = 0
+    #: dom0's /chosen rng-seed (32 bytes) and kaslr-seed (8 bytes): Xen copies the host's
+    #: /chosen into dom0's, and QEMU's virt machine puts fresh ones there on every boot
+    seeds: tuple[bytes, bytes] | None = None
 
 
 def _cells(*values: int) -> list[int]:
@@ -121,7 +124,12 @@ def _dom0_dtb(spec: DeviceTreeSpec) -> bytes:
         root.append(prop)
 
     # as raw bytes: an empty string is a valid property, which fdt.PropStrings refuses
-    chosen = _node("chosen", fdt.PropBytes("bootargs", data=spec.bootargs.encode() + b"\0"))
+    chosen = _node("chosen")
+    if spec.seeds is not None:
+        rng, kaslr = spec.seeds
+        chosen.append(fdt.PropBytes("rng-seed", data=rng))
+        chosen.append(fdt.PropBytes("kaslr-seed", data=kaslr))
+    chosen.append(fdt.PropBytes("bootargs", data=spec.bootargs.encode() + b"\0"))
     if spec.initrd:
         chosen.append(fdt.PropWords("linux,initrd-start", *_cells(spec.initrd[0])))
         chosen.append(fdt.PropWords("linux,initrd-end", *_cells(spec.initrd[1])))
