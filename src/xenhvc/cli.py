@@ -70,6 +70,11 @@ class _StdinInput:
             self.eof = True
         return data
 
+    def wait(self, timeout: float | None) -> None:
+        """Block until stdin has input or is at its end (or ``timeout`` s pass)."""
+        if self.fd is not None and not self.eof:
+            select.select([self.fd], [], [], timeout)
+
 
 class _LazyGroup(click.Group):
     """Subcommands imported only when used, so ``xenhvc run`` starts without the scanner's,

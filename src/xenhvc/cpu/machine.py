@@ -5,6 +5,7 @@ import ctypes
 import mmap
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 from unicorn import UC_HOOK_INSN_INVALID, UC_HOOK_INTR, UC_PROT_ALL, Uc, UcError
 from unicorn.unicorn_const import UC_ERR_FETCH_UNMAPPED, UC_ERR_READ_UNMAPPED, UC_ERR_WRITE_UNMAPPED
@@ -150,12 +151,17 @@ class Machine:
         return max(1, limit)
 
     def _idle(self, xen: Xen) -> StopReason | None:
-        """The vCPU blocked. Fast-forward to the next timer, or stop: nothing can wake it."""
-        when = xen.next_timer_ns()
-        if when is None:
-            return StopReason(StopKind.IDLE, "the vCPU blocked with no event or timer that could wake it")
-        xen.advance_to(when)
-        xen.run_timers()
+        """The vCPU blocked (SCHEDOP_block/poll). Fast-forward to the next timer, or wait for
+        console input; stop when nothing can wake it."""
+        xen.poll_console()
+        if xen.domain.blocked:
+            when = xen.next_timer_ns()
+            if when is None:
+                if not self._wait_for_console(xen, lambda: not xen.domain.blocked):
+                    return StopReason(StopKind.IDLE, "the vCPU blocked with no event or timer that could wake it")
+            else:
+                xen.advance_to(when)
+                xen.run_timers()
         xen.domain.blocked = False
         if xen.domain.is_shutting_down:
             return StopReason.shutdown(xen.domain.shutdown_reason)
@@ -165,18 +171,33 @@ class Machine:
         """The guest executed WFI (Unicorn stops right after it). Xen traps WFI and blocks the
         vCPU unless an interrupt needs delivery, PSTATE.I regardless
         (vcpu_block_unless_event_pending); the vCPU then resumes after the WFI and takes the
-        IRQ if it can."""
-        assert self.irq is not None
-        if not self.irq.events_pending_nomask():
+        IRQ if it can. Idle time is fast-forwarded to the next timer; with no timer, the run
+        waits for console input (stdin) if more can come."""
+        irq = self.irq
+        assert irq is not None
+        xen.poll_console()
+        if not irq.events_pending_nomask():
             when = xen.next_timer_ns()
             if when is None:
-                return StopReason(StopKind.IDLE, "the vCPU waits for an interrupt (WFI) that nothing can raise")
-            xen.advance_to(when)
-            xen.run_timers()
+                if not self._wait_for_console(xen, irq.events_pending_nomask):
+                    return StopReason(StopKind.IDLE, "the vCPU waits for an interrupt (WFI) that nothing can raise")
+            else:
+                xen.advance_to(when)
+                xen.run_timers()
             if xen.domain.is_shutting_down:
                 return StopReason.shutdown(xen.domain.shutdown_reason)
-        self.irq.at_stop()
+        irq.at_stop()
         return None
+
+    @staticmethod
+    def _wait_for_console(xen: Xen, woken: Callable[[], bool]) -> bool:
+        """Block on the console until what arrives wakes the vCPU; False if input has ended."""
+        while xen.serial.open:
+            xen.serial.wait(None)
+            xen.poll_console()
+            if woken():
+                return True
+        return False
 
     def _fault(self, e: UcError) -> StopReason:
         pc = self.cpu.pc()

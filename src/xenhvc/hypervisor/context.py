@@ -37,6 +37,10 @@ class GuestMemory(Protocol):
 
 
 class ConsoleInput(Protocol):
+    """Xen's serial console (xenhvc's stdin). Sources may also have ``eof`` (no more input will
+    come) and ``wait(timeout)`` (block until input may be there); without them they count as
+    closed."""
+
     def read(self, limit: int) -> bytes:
         """Up to ``limit`` bytes typed at Xen's serial console, without blocking."""
         ...

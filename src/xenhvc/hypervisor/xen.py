@@ -16,7 +16,9 @@ from .build import XenBuild
 from .decode import decode_pointer
 from .context import ConsoleInput, GuestFault, GuestMemory, HypercallContext, VcpuControl
 from .domain import Domain, make_domain
+from .evtchn import Events, Virq, evtchn_state
 from .handlers import HANDLERS
+from .serial import SerialRx
 from .shared_info import upcall_pending
 from .vsmc import SmcccRegs, Vsmc, smccc_name
 from .vtimer import VTimers
@@ -74,7 +76,7 @@ class Xen:
         #: the vCPU's generic timers (vtimer.c), counting Xen's system time
         self.vtimers = VTimers(self.now_ns)
         self.ctx = HypercallContext(arch=arch, build=build, mem=mem, domain=domain, console_out=console_out,
-                                    console_in=console_in, log=log, vcpu=vcpu, now_ns=self.now_ns,
+                                    console_in=SerialRx(console_in), log=log, vcpu=vcpu, now_ns=self.now_ns,
                                     find_domain=self.find_domain, call=self.dispatch, warn=self.warn,
                                     memory_pages=lambda: memory_pages,
                                     find_domain_at_or_after=self.find_domain_at_or_after)
@@ -92,6 +94,24 @@ class Xen:
         self.others: dict[int, Domain] = {} if domain.privileged else {0: make_domain(0)}
         #: d->arch.evtchn_irq, fixed when the domain is built
         self.evtchn_irq = evtchn_irq(domain)
+
+    # -- the serial console ---------------------------------------------------------------------------
+    @property
+    def serial(self) -> SerialRx:
+        return self.ctx.console_in
+
+    def poll_console(self) -> None:
+        """Take what was typed at the console into serial_rx_ring; each arrival notifies dom0
+        (__serial_rx: send_global_virq(VIRQ_CONSOLE)). A domU never has the input focus here."""
+        if self.serial.poll() and self.domain.privileged:
+            self.send_global_virq(Virq.VIRQ_CONSOLE)
+
+    def send_global_virq(self, virq: int) -> None:
+        """send_global_virq for the one domain: raise the port the VIRQ is bound to, if any."""
+        st = evtchn_state(self.domain)
+        port = st.virq_to_evtchn[virq]
+        if port:
+            Events(self.domain, self.ctx.mem).set_pending(st.channels[port])
 
     def upcall_pending(self) -> bool:
         """vCPU0's evtchn_upcall_pending."""
