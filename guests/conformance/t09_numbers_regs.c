@@ -141,3 +141,15 @@ XTEST(regs, after_einval)
     regs_after(RNAME "0 after xen_version(XENVER_pagesize, buf)", __HYPERVISOR_xen_version, 7,
                (ulong)xt_clear(8), pattern(2), 1);
 }
+
+/* ---- ID registers: Xen traps them (HCR_EL2.TID3) and answers from its guest_cpuinfo ---- */
+XTEST(idregs, id_aa64pfr0)
+{
+#if defined(__aarch64__)
+    ulong v;
+    __asm__ volatile("mrs %0, id_aa64pfr0_el1" : "=r"(v));
+    rt_printf("ID_AA64PFR0_EL1 = 0x%lx\n", v);
+#else
+    rt_skip("AArch64 only");
+#endif
+}

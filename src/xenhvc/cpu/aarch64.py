@@ -49,6 +49,12 @@ WFI = 0xD503207F
 #: MRS/MSR with op0 = 3, op1 = 3, CRn = 14 and CRm 0, 2 or 3 (little-endian), candidates for timer_udf
 #: MRS/MSR with op0 = 3, op1 = 3: where the generic-timer accesses are (sysreg.timer_udf decides)
 _TIMER_INSN_MASK, _TIMER_INSN_BITS = 0xFFDF0000, 0xD51B0000
+#: MRS Xt, ID_AA64PFR0_EL1 (the one rewritten ID register, sysreg.ID_MRS)
+_ID_MRS = 0xD5380400
+#: ID_AA64PFR0_EL1 fields that differ between Unicorn's Cortex-A57 and the host Xen reports:
+#: QEMU's virt machine (secure=off) has no EL3, and with its GICv3 the CPU interface field is 1
+#: (Xen's guest_cpuinfo is the host's, less MPAM/SVE/MTE/AMU/RAS, all zero here)
+PFR0_EL3_MASK, PFR0_GIC = 0xF000, 1 << 24
 XZR = 31
 HSR_EC_UNKNOWN = 0x00
 HSR_IL = 1 << 25
@@ -192,7 +198,8 @@ class Cpu:
         skip = -addr % 4
         words = np.frombuffer(data, dtype="<u4", count=(len(data) - skip) // 4, offset=skip)
         # op0 = 3, op1 = 3 (the EL0-accessible timer registers) MRS/MSR: a vectorised first cut
-        for i in np.flatnonzero((words & _TIMER_INSN_MASK) == _TIMER_INSN_BITS).tolist():
+        candidates = ((words & _TIMER_INSN_MASK) == _TIMER_INSN_BITS) | ((words & ~np.uint32(0x1F)) == _ID_MRS)
+        for i in np.flatnonzero(candidates).tolist():
             udf = timer_udf(int(words[i]))
             if udf is None:
                 continue
@@ -226,6 +233,11 @@ class Cpu:
         io = self.io
         return walk_aarch64(read, va, io.read_cp(c.UC_ARM64_REG_CP_REG, self._tcr),
                             io.read(c.UC_ARM64_REG_TTBR0_EL1), io.read(c.UC_ARM64_REG_TTBR1_EL1))
+
+    def id_register(self, name: str) -> int:
+        """An ID register as a guest reads it under Xen on the oracle's host (sysreg.ID_REGS)."""
+        assert name == "ID_AA64PFR0"
+        return self.uc.cpr_read(3, 0, 0, 4, 0) & ~PFR0_EL3_MASK | PFR0_GIC
 
     def code_page_key(self, va: int):
         """A key under which the translation of code page ``va`` may be remembered, or None: the

@@ -170,6 +170,8 @@ class IrqDelivery:
                 cpu.set_gpr(access.rt, self.timers.read(access.name))
             else:
                 self.timers.write(access.name, cpu.get_gpr(access.rt))
+        elif access.name.startswith("ID_"):  # an ID register Xen answers (HCR_EL2.TID3)
+            cpu.set_gpr(access.rt, cpu.id_register(access.name))
         elif access.read:
             self.sync()
             cpu.set_gpr(access.rt, self.gic.sysreg_read(access.name))

@@ -49,8 +49,20 @@ TIMER_UDF_TAG = 0xE000
 TIMER_UDF_MASK = 0xFFFFFE00
 
 
+#: ID registers Xen traps (HCR_EL2.TID3) and answers from its guest_cpuinfo where Unicorn's
+#: value differs from what a guest sees under real Xen: MRS Xt, <reg> (A64) -> name. Rewritten
+#: like the timer accesses, to UDF #(ID_UDF_TAG | register << 5 | Rt).
+ID_REGS = ("ID_AA64PFR0",)
+ID_MRS = {0xD5380400: 0}  # MRS Xt, ID_AA64PFR0_EL1 (op0 3, op1 0, CRn 0, CRm 4, op2 0)
+ID_UDF_TAG = 0xE200
+
+
 def timer_udf(insn: int) -> int | None:
-    """The UDF that stands for a generic-timer MRS/MSR, or None if ``insn`` is not one."""
+    """The UDF that stands for a generic-timer MRS/MSR or a rewritten ID-register MRS, or None
+    if ``insn`` is neither."""
+    reg = ID_MRS.get(insn & ~0x1F)
+    if reg is not None:
+        return ID_UDF_TAG | reg << 5 | insn & 0x1F
     if insn & A64_SYSREG_MASK != A64_SYSREG_BITS or (insn >> 19) & 3 != 3 or (insn >> 16) & 7 != 3:
         return None
     reg = TIMER_ENCODINGS.get(((insn >> 12) & 0xF, (insn >> 8) & 0xF, (insn >> 5) & 7))
@@ -63,6 +75,8 @@ def decode_a64(insn: int) -> SysregAccess | None:
     """An ICC_* MRS/MSR or a generic-timer access rewritten by timer_udf, or None for anything else."""
     if insn & TIMER_UDF_MASK == TIMER_UDF_TAG:
         return SysregAccess(TIMER_REGS[(insn >> 5) & 7], bool(insn >> 8 & 1), insn & 0x1F)
+    if insn & TIMER_UDF_MASK == ID_UDF_TAG and (insn >> 5) & 7 < len(ID_REGS):
+        return SysregAccess(ID_REGS[(insn >> 5) & 7], True, insn & 0x1F)
     if insn & A64_SYSREG_MASK != A64_SYSREG_BITS:
         return None
     op0, op1 = (insn >> 19) & 3, (insn >> 16) & 7
