@@ -9,6 +9,7 @@ import click
 
 from ..errors import UsageError
 from ..stop import ExitCode
+from .compare import load_exceptions, transcript_lines
 
 ORACLE_EPILOG = """\b
 The exit code is how the guest stopped, read from Xen's log with the
@@ -87,8 +88,11 @@ def oracle_cmd(io, image, domid, bootargs, initrd, timeout, log_file):
 
 @click.command("diff", epilog=DIFF_EPILOG)
 @_options
+@click.option("--strip-timestamps", is_flag=True, help='Compare kernel lines without their "[ seconds ]" stamps.')
+@click.option("--exceptions", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Leave out lines matching the patterns of this TOML file ([[exception]] pattern, reason).")
 @click.pass_obj
-def diff_cmd(io, image, domid, bootargs, initrd, timeout):
+def diff_cmd(io, image, domid, bootargs, initrd, timeout, strip_timestamps, exceptions):
     """Run IMAGE on the model and on real Xen 4.17 and compare.
 
     Prints a unified diff of the two console transcripts (nothing if they agree) and a final line
@@ -99,9 +103,11 @@ def diff_cmd(io, image, domid, bootargs, initrd, timeout):
     stdout, _, _ = io
     kernel = read_image(image)  # a bad image is refused before QEMU starts
     _check(domid, timeout, initrd)
+    keep = {"strip_timestamps": strip_timestamps,
+            "exceptions": load_exceptions(exceptions) if exceptions else ()}
     model = run_image(kernel, RunConfig(bootargs=bootargs, domid=domid, timeout=timeout, initrd=initrd))
     real = _boot(image, domid, bootargs, timeout, initrd)
-    diff = list(difflib.unified_diff(_lines(model.console), _lines(real.console),
+    diff = list(difflib.unified_diff(transcript_lines(model.console, **keep), transcript_lines(real.console, **keep),
                                      "xenhvc model", "real Xen 4.17", lineterm=""))
     for line in diff:
         stdout.write(line.encode(errors="backslashreplace") + b"\n")
@@ -112,14 +118,3 @@ def diff_cmd(io, image, domid, bootargs, initrd, timeout):
                  f"({model_code.name}), real Xen {int(real_code)} ({real_code.name}): {verdict}\n".encode())
     stdout.flush()
     return 0 if not diff and same else 1
-
-
-def _lines(console: bytes) -> list[str]:
-    """Transcript lines for difflib; a last line without "\\n" is marked so it differs from one with."""
-    text = console.decode("utf-8", errors="backslashreplace")
-    lines = text.split("\n")
-    if lines[-1] == "":
-        lines.pop()
-    else:
-        lines[-1] += "\\ (no newline at end)"
-    return lines
