@@ -1,6 +1,7 @@
-/* grant_table_op (20): GNTTABOP_copy and map/unmap_grant_ref of a domain's own grants.
- * The domain maps grant frame 0 over a page of its own, writes v1 entries granting its own pages
- * to itself, and copies and maps through them. Prints statuses and byte comparisons only. */
+/* grant_table_op (20): GNTTABOP_copy and map/unmap_grant_ref of a domain's own grants, and
+ * GNTTABOP_cache_flush. The domain maps grant frame 0 over a page of its own, writes v1 entries
+ * granting its own pages to itself, and copies and maps through them. Prints statuses and byte
+ * comparisons only. */
 #include "xt.h"
 
 #define XENMEM_add_to_physmap 7
@@ -268,4 +269,82 @@ XTEST(grants, map_bad)
     rt_show("  unmap, unmapped op", rc);
     put16(entry(R(13)), 0);
     put16(entry(R(14)), 0);
+}
+
+/* GNTTABOP_cache_flush: {u64 dev_bus_addr (or ref); u16 offset, length; u32 op}. dev_bus_addr is a
+ * machine address: a direct-mapped dom0 knows its own; a domU cannot, so it only gets the answers
+ * that do not depend on where Xen put its memory (dom0's bank is 0x70000000-0x78000000 in both). */
+#define GNTTABOP_cache_flush 12
+#define GNTTAB_CACHE_CLEAN 1
+#define GNTTAB_CACHE_INVAL 2
+#define GNTTAB_CACHE_SOURCE_GREF 0x80000000u
+#define XENFEAT_direct_mapped 17
+struct cf { u64 a; u16 offset, length; u32 op; };
+static long flush_n(const struct cf *c, unsigned int n, u32 opaque)
+{
+    u8 *b = xt_clear(16 * n);
+    for (unsigned int i = 0; i < n; i++) {
+        put64(b + 16 * i, c[i].a);
+        put16(b + 16 * i + 8, c[i].offset);
+        put16(b + 16 * i + 10, c[i].length);
+        put32(b + 16 * i + 12, c[i].op);
+    }
+    return HYPERVISOR_grant_table_op(GNTTABOP_cache_flush | opaque, b, n);
+}
+static long flush1(u64 a, u16 offset, u16 length, u32 op)
+{
+    struct cf c = { a, offset, length, op };
+    return flush_n(&c, 1, 0);
+}
+
+XTEST(grants, cache_flush)
+{
+    const u64 own = (ulong)plain, far = 1ull << 40, dom0_ram = 0x70000000;
+    rt_show("  Linux's probe {0, offset 0, length 0, op 0}", flush1(0, 0, 0, 0));
+    rt_show("  length 0, CLEAN, 1<<40", flush1(far, 0, 0, GNTTAB_CACHE_CLEAN));
+    rt_show("  length 8, op 0, 1<<40", flush1(far, 0, 8, 0));
+    rt_show("  count 0, unmapped op", HYPERVISOR_grant_table_op(GNTTABOP_cache_flush, NOT_MAPPED, 0));
+    rt_show("  count 1, unmapped op", HYPERVISOR_grant_table_op(GNTTABOP_cache_flush, NOT_MAPPED, 1));
+    rt_show("  op 4", flush1(own, 0, 8, 4));
+    rt_show("  op SOURCE_GREF|CLEAN, ref 0", flush1(0, 0, 8, GNTTAB_CACHE_SOURCE_GREF | GNTTAB_CACHE_CLEAN));
+    rt_show("  offset 4096, length 0", flush1(own, 4096, 0, GNTTAB_CACHE_CLEAN));
+    rt_show("  length 4097", flush1(own, 0, 4097, GNTTAB_CACHE_CLEAN));
+    rt_show("  offset 4000, length 200", flush1(own, 4000, 200, GNTTAB_CACHE_CLEAN));
+    static const u64 not_ram[] = { 0x10000, 0x08000000, 0x3ffff000, 0x80000000, 1ull << 40, ~0ull };
+    for (unsigned int i = 0; i < sizeof(not_ram) / sizeof(not_ram[0]); i++)
+        rt_showf(flush1(not_ram[i], 0, 8, GNTTAB_CACHE_CLEAN), "  %#llx (not RAM), CLEAN",
+                 (unsigned long long)not_ram[i]);
+    rt_show("  dom0's first page, CLEAN", flush1(dom0_ram, 0, 8, GNTTAB_CACHE_CLEAN));
+    rt_show("  dom0's last page, CLEAN|INVAL", flush1(0x77fff000, 0, 4096, GNTTAB_CACHE_CLEAN | GNTTAB_CACHE_INVAL));
+    struct cf c = { far, 0, 0, GNTTAB_CACHE_CLEAN };
+    rt_show("  cmd | 1 << 12, length 0", flush_n(&c, 1, 1u << 12));
+    rt_show("  cmd | 1 << 12, count 0", flush_n(&c, 0, 1u << 12));
+    c = (struct cf){ dom0_ram, 0, 8, GNTTAB_CACHE_INVAL };
+    rt_show("  cmd | 1 << 12, dom0's first page", flush_n(&c, 1, 1u << 12));
+    struct cf b1[3] = { { 0, 0, 0, 0 }, { dom0_ram, 0, 8, GNTTAB_CACHE_CLEAN }, { far, 0, 0, GNTTAB_CACHE_CLEAN } };
+    rt_show("  batch probe, dom0's page, length 0", flush_n(b1, 3, 0));
+    struct cf b2[3] = { { 0, 0, 0, 0 }, { far, 0, 0, 4 }, { far, 0, 8, GNTTAB_CACHE_CLEAN } };
+    rt_show("  batch probe, op 4, not RAM", flush_n(b2, 3, 0));
+
+    u8 *f = xt_clear(8);
+    HYPERVISOR_xen_version(XENVER_get_features, f);
+    if (!(get32(f + 4) & 1u << XENFEAT_direct_mapped)) {
+        rt_printf("  not direct-mapped: no machine addresses of its own\n");
+        return;
+    }
+    rt_show("  own page, CLEAN", flush1(own, 0, 4096, GNTTAB_CACHE_CLEAN));
+    rt_show("  own page, INVAL 16+32", flush1(own, 16, 32, GNTTAB_CACHE_INVAL));
+    rt_show("  own page, CLEAN|INVAL 4095+1", flush1(own, 4095, 1, GNTTAB_CACHE_CLEAN | GNTTAB_CACHE_INVAL));
+    rt_show("  own page + 0x123, CLEAN", flush1(own + 0x123, 0, 8, GNTTAB_CACHE_CLEAN));
+    static const u64 no_owner[] = { 0x40000000, 0x60000000, 0x78000000, 0x7ffff000 };
+    for (unsigned int i = 0; i < sizeof(no_owner) / sizeof(no_owner[0]); i++)
+        rt_showf(flush1(no_owner[i], 0, 8, GNTTAB_CACHE_CLEAN), "  %#llx (no owner), CLEAN",
+                 (unsigned long long)no_owner[i]);
+    struct cf b3[2] = { { own, 0, 8, GNTTAB_CACHE_CLEAN }, { far, 0, 0, GNTTAB_CACHE_CLEAN } };
+    rt_show("  cmd | 1 << 12, own page then length 0", flush_n(b3, 2, 1u << 12));
+    struct cf b4[3] = { { own, 0, 8, GNTTAB_CACHE_CLEAN }, { 0x60000000, 0, 8, GNTTAB_CACHE_CLEAN },
+                        { own, 0, 8, GNTTAB_CACHE_CLEAN } };
+    rt_show("  batch own, no owner, own", flush_n(b4, 3, 0));
+    struct cf b5[3] = { { own, 0, 8, GNTTAB_CACHE_CLEAN }, { 0, 0, 0, 0 }, { own, 8, 8, GNTTAB_CACHE_INVAL } };
+    rt_show("  batch own, probe, own", flush_n(b5, 3, 0));
 }

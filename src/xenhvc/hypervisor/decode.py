@@ -69,6 +69,7 @@ _GNTTAB: dict[int, Layout] = {
     6: (struct.Struct("<H"), (("dom", _D),)),
     8: (struct.Struct("<I"), (("version", _N),)),
     10: (struct.Struct("<H"), (("dom", _D),)),
+    12: (struct.Struct("<QHHI"), (("a", _H), ("offset", _N), ("length", _N), ("op", _H))),  # the first entry
 }
 _VCPU: dict[int, Layout] = {
     10: (struct.Struct("<QI"), (("mfn", _H), ("offset", _N))),

@@ -9,8 +9,19 @@ at host_addr, create_grant_host_mapping) shows the granted page at host_addr: th
 the page (GuestMemory.alias_page), and the P2M sees host_addr as no longer RAM; unmapping leaves a
 hole for the hypercall interfaces while the vCPU gets its own page back. The GTF_reading /
 GTF_writing bits follow the pins as in Xen. Grants of another domain (whose memory the model does
-not hold) answer GNTST_general_error with a warning; transfer, swap_grant_ref and cache_flush
-answer -ENOSYS with a warning."""
+not hold) answer GNTST_general_error with a warning; transfer and swap_grant_ref answer -ENOSYS with
+a warning.
+
+cache_flush (gnttab_cache_flush / _cache_flush): the argument checks (GNTTAB_CACHE_SOURCE_GREF is
+among the refused op bits, so a grant-reference source is -EINVAL), the length-0 / op-0 no-op that
+Linux's xen_mm_init probes with, then the machine frame of dev_bus_addr: not host RAM (mfn_valid)
+-EINVAL; no owner (a free page, Xen's own) -EPERM; the caller's own page 0 (the maintenance itself
+has nothing to do in an emulator); another domain's page: a scan of that domain's grants for one the
+caller maps there, GNTTAB_SCAN_CHUNK entries per preemption check with the position (cur_ref) in the
+upper bits of cmd across a continuation, ending in -EINVAL (the model holds no mapping of another
+domain's grant). dom0 is direct-mapped: it owns its RAM bank and its shared_info page (its grant
+frames too, at MFNs the model does not know). A domU's own machine frames are unknown to the model
+(and to the domU): a host RAM frame outside the observer dom0's gets -EPERM with a warning."""
 from __future__ import annotations
 
 import struct
@@ -53,6 +64,13 @@ P2M_IPA_BITS = 44
 MAPTRACK_LIMIT = MAX_GRANT_FRAMES * ENTRIES_PER_FRAME * 8
 MAP_STATUS_OFFSET = 18
 UNMAP_STATUS_OFFSET = 20
+CACHE_FLUSH_T = struct.Struct("<QHHI")  # a (dev_bus_addr, or ref), offset, length, op
+GNTTAB_CACHE_CLEAN, GNTTAB_CACHE_INVAL, GNTTAB_CACHE_SOURCE_GREF = 1 << 0, 1 << 1, 1 << 31
+#: 1 << GNTTABOP_CONTINUATION_ARG_SHIFT: grant entries grant_map_exists scans between preemption checks
+GNTTAB_SCAN_CHUNK = 1 << 12
+#: the frames of the observer dom0 beside a domU on the oracle: its bank 0x70000000-0x78000000
+#: (dom0_mem=128M; loader/place.py DOM0_RAM_BASE), read back with cache_flush (t14_grants.c)
+ORACLE_DOM0_FRAMES = range(0x70000, 0x78000)
 
 
 class GnttabOp(IntEnum):
@@ -409,6 +427,80 @@ def _batch(ctx: HypercallContext, cmd: int, uop: int, count: int, size: int, sta
     return 0
 
 
+#: "which domain owns this frame" has no answer in the model (see _frame_owner)
+_UNKNOWN = object()
+
+
+def _frame_owner(ctx: HypercallContext, mfn: int):
+    """page_get_owner_and_reference(mfn_to_page(mfn)) for a machine frame: the owning domain, None
+    (a free page or Xen's own), or _UNKNOWN. A direct-mapped dom0's frames are its RAM bank (which it
+    keeps even where its P2M no longer maps them) and its shared_info page; beside a dom0 the model
+    holds no other domain. Beside a domU there is the oracle's observer dom0, whose frames are known;
+    the domU's own frames are wherever Xen's allocator put them, which the model does not know."""
+    from .memory_op import physmap
+
+    d, host = ctx.domain, ctx.build.host
+    if d.direct_mapped and physmap(ctx).owns_frame(mfn):
+        return d
+    if d.domid == 0:
+        return d if mfn == host.dom0_shared_info_mfn else None
+    dom0 = ctx.find_domain(0)
+    if dom0 is not None and (mfn in ORACLE_DOM0_FRAMES or mfn == host.dom0_shared_info_mfn):
+        return dom0
+    return _UNKNOWN
+
+
+def _cache_flush_one(ctx: HypercallContext, raw: bytes, cur_ref: int) -> tuple[int, int]:
+    """_cache_flush: (0, 1 or -errno, cur_ref). 1 means the scan of the owner's grants for one the
+    caller maps stopped at cur_ref and goes on from there."""
+    addr, offset, length, op = CACHE_FLUSH_T.unpack(raw)
+    if offset >= PAGE_SIZE or length > PAGE_SIZE or offset + length > PAGE_SIZE or \
+            op & ~(GNTTAB_CACHE_INVAL | GNTTAB_CACHE_CLEAN):
+        return -Errno.EINVAL, cur_ref  # GNTTAB_CACHE_SOURCE_GREF too: Xen's -EOPNOTSUPP for it is unreachable
+    if length == 0 or op == 0:
+        return (-Errno.EILSEQ if cur_ref else 0), cur_ref
+    mfn = addr >> PAGE_SHIFT
+    owner = _frame_owner(ctx, mfn)
+    host = ctx.build.host
+    if owner is not ctx.domain and not host.max_mfn + 1 - host.total_pages <= mfn <= host.max_mfn:
+        return -Errno.EINVAL, cur_ref  # !mfn_valid: not the host's RAM
+    if owner is _UNKNOWN:
+        ctx.warn(f"GNTTABOP_cache_flush: the owner of machine frame {mfn:#x} is not modelled for "
+                 f"d{ctx.domain.domid}; answering -EPERM as for a page without one")
+        return -Errno.EPERM, cur_ref
+    if owner is None:
+        return -Errno.EPERM, cur_ref
+    if owner is not ctx.domain:
+        # grant_map_exists: the owner's active grants from cur_ref on, GNTTAB_CONTINUATION_ARG_SHIFT
+        # entries at a time, for one the caller maps at mfn; the model holds no mapping of another
+        # domain's grant (map_grant_ref refuses them), so none is found
+        entries = owner.grant_frames * ENTRIES_PER_FRAME
+        ref = max(cur_ref, min(cur_ref + GNTTAB_SCAN_CHUNK, entries))
+        return (1, ref) if ref < entries else (-Errno.EINVAL, cur_ref)
+    return 0, cur_ref  # clean and/or invalidate the range: nothing to do in an emulator
+
+
+def gnttab_cache_flush(ctx: HypercallContext, cmd: int, uop: int, count: int, cur_ref: int) -> int:
+    """gnttab_cache_flush and its continuation in do_grant_table_op: preempted between entries, the
+    rest goes on with the handle advanced; preempted inside an entry's scan, cur_ref rides in the
+    upper bits of cmd. An error ends the batch; cur_ref is 0 again once an entry is done."""
+    for i in range(count):
+        entry = uop + i * CACHE_FLUSH_T.size
+        if i and ctx.preempt_check():
+            return ctx.create_continuation(Hypercall.grant_table_op, cmd, entry, count - i)
+        raw = ctx.mem.copy_from_guest(entry, CACHE_FLUSH_T.size)
+        while True:
+            rc, cur_ref = _cache_flush_one(ctx, raw, cur_ref)
+            if rc < 0:
+                return rc
+            if rc == 0:
+                break
+            if ctx.preempt_check():
+                return ctx.create_continuation(Hypercall.grant_table_op, cmd | cur_ref, entry, count - i)
+        cur_ref = 0
+    return 0
+
+
 def do_grant_table_op(ctx: HypercallContext, cmd: int, uop: int, count: int) -> int:
     opaque = cmd & ~GNTTABOP_CMD_MASK
     if count >= 1 << 31:
@@ -434,7 +526,9 @@ def do_grant_table_op(ctx: HypercallContext, cmd: int, uop: int, count: int) -> 
                       lambda e, raw: _unmap_one(ctx, raw, replace))
     if cmd == GnttabOp.GNTTABOP_copy:
         return _batch(ctx, cmd, uop, count, GNTTAB_COPY_SIZE, COPY_STATUS_OFFSET, lambda e, raw: _copy_one(ctx, raw))
-    if cmd in (GnttabOp.GNTTABOP_transfer, GnttabOp.GNTTABOP_swap_grant_ref, GnttabOp.GNTTABOP_cache_flush):
+    if cmd == GnttabOp.GNTTABOP_cache_flush:
+        return gnttab_cache_flush(ctx, cmd, uop, count, opaque)
+    if cmd in (GnttabOp.GNTTABOP_transfer, GnttabOp.GNTTABOP_swap_grant_ref):
         if count == 0:
             return 0
         ctx.warn(f"{GnttabOp(cmd).name} is not modelled yet; answering -ENOSYS")
