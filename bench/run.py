@@ -91,15 +91,35 @@ mc: .quad 17, 0, 0, 0, 0, 0, 0, 0
 """)
 
 
+LINUX = ROOT / ".cache" / "linux"  # guests/linux/build.sh: Debian's arm64 kernel, busybox initramfs
+LINUX_BOOTARGS = "console=hvc0 earlycon=xenboot rdinit=/init"
+
+
 def run_xenhvc(image: Path, extra: list[str] = ()) -> tuple[float, int]:
     return _timed([XENHVC, "run", str(image), "--timeout", "600", *extra])
 
 
-def run_xen(image: Path) -> tuple[float, int]:
+def run_xen(image: Path, bootargs: str = "console=hvc0", initrd: Path | None = None) -> tuple[float, int]:
+    """Real Xen + QEMU from process start to QEMU's exit: -no-reboot makes Xen's halt of the
+    machine (dom0 powered off) end QEMU."""
     argv = [find_qemu(), "-M", MACHINE, *QEMU_OPTIONS, "-nographic", "-no-reboot", "-nic", "none",
             "-kernel", str(find_xen()), "-append", DOM0_XEN_CMDLINE,
-            "-device", f"guest-loader,addr=0x49000000,kernel={image},bootargs=console=hvc0"]
+            "-device", f"guest-loader,addr=0x49000000,kernel={image},bootargs={bootargs}"]
+    if initrd is not None:
+        argv += ["-device", f"guest-loader,addr=0x50000000,initrd={initrd}"]
     return _timed(argv)
+
+
+def linux_boot(repeat: int) -> tuple[float, float] | None:
+    """Debian's arm64 kernel with the busybox initramfs, start to power-off, on each side."""
+    image, initrd = LINUX / "Image", LINUX / "initramfs.cpio.gz"
+    if not (image.is_file() and initrd.is_file()):
+        print("bench: no .cache/linux (bash guests/linux/build.sh): Linux boot not measured", file=sys.stderr)
+        return None
+    xen = statistics.median(run_xen(image, LINUX_BOOTARGS, initrd)[0] for _ in range(repeat))
+    ours = statistics.median(run_xenhvc(image, ["--initrd", str(initrd), "--bootargs", LINUX_BOOTARGS])[0]
+                             for _ in range(repeat))
+    return xen, ours
 
 
 def _timed(argv: list[str]) -> tuple[float, int]:
@@ -134,7 +154,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="smaller loops (100k hypercalls)")
+    ap.add_argument("--only", choices=["linux"], help="run just this workload")
     args = ap.parse_args()
+    if args.only == "linux":
+        linux = linux_boot(args.repeat)
+        if linux:
+            print(f"Debian arm64 Linux, start to power-off, s: real Xen+QEMU {linux[0]:.3f}, xenhvc {linux[1]:.3f}, "
+                  f"real/xenhvc {linux[0] / linux[1]:.2f}")
+        return
     n = 100_000 if args.quick else 1_000_000
     rows = []
     with tempfile.TemporaryDirectory(prefix="xenhvc-bench-") as tmp:
@@ -158,6 +185,9 @@ def main() -> None:
         comp = {side: median(r, c, args.repeat) - median(r, c0, args.repeat) for side, r in (("xen", run_xen), ("xenhvc", run_xenhvc))}
         rows.append((f"guest compute ({n * 50} iterations), s", comp["xen"], comp["xenhvc"]))
         rows.append(("peak RSS, MiB (128 MiB guest)", peak_rss(run_xen, tiny) / 1024, peak_rss(run_xenhvc, tiny) / 1024))
+        linux = linux_boot(args.repeat)
+        if linux:
+            rows.append(("Debian arm64 Linux start to power-off, s", *linux))
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
           f"repeat={args.repeat} (medians)")

@@ -4,8 +4,6 @@ from __future__ import annotations
 import ctypes
 import functools
 
-import numpy as np
-
 from unicorn import UC_ARCH_ARM64, UC_HOOK_INTR, UC_MODE_ARM, Uc, UcError
 from unicorn import arm64_const as c
 
@@ -196,11 +194,9 @@ class Cpu:
         out = None
         n = 0
         skip = -addr % 4
-        words = np.frombuffer(data, dtype="<u4", count=(len(data) - skip) // 4, offset=skip)
-        # op0 = 3, op1 = 3 (the EL0-accessible timer registers) MRS/MSR: a vectorised first cut
-        candidates = ((words & _TIMER_INSN_MASK) == _TIMER_INSN_BITS) | ((words & ~np.uint32(0x1F)) == _ID_MRS)
-        for i in np.flatnonzero(candidates).tolist():
-            udf = timer_udf(int(words[i]))
+        words = memoryview(data)[skip:skip + (len(data) - skip) // 4 * 4].cast("I")
+        for i in _timer_candidates(words):
+            udf = timer_udf(words[i])
             if udf is None:
                 continue
             if out is None:
@@ -312,6 +308,19 @@ def exception_info(uc: Uc, ctx) -> tuple[int, int] | None:
     syndrome = ctypes.c_uint32.from_address(base).value
     vaddress = ctypes.c_uint64.from_address(base + 8).value
     return syndrome, vaddress
+
+
+def _timer_candidates(words: memoryview) -> list[int]:
+    """Indexes of the words that may be timer or ID-register MRS/MSR (op0 = 3 with op1 = 3, or
+    MRS ID_AA64PFR0_EL1): vectorised for a kernel, a plain loop for a small image (numpy's
+    import alone costs more than that)."""
+    if len(words) < 1 << 14:
+        return [i for i, w in enumerate(words)
+                if w & _TIMER_INSN_MASK == _TIMER_INSN_BITS or w & ~0x1F == _ID_MRS]
+    import numpy as np
+
+    a = np.frombuffer(words, dtype="<u4")
+    return np.flatnonzero(((a & _TIMER_INSN_MASK) == _TIMER_INSN_BITS) | ((a & ~np.uint32(0x1F)) == _ID_MRS)).tolist()
 
 
 def _vector_group(pstate: int) -> int:

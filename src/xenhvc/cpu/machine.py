@@ -65,8 +65,17 @@ class Machine:
         for seg in segments:
             data, n = self.cpu.patch_code(seg.addr, seg.data)
             self.timer_sites += n
-            self.uc.mem_write(seg.addr, data)
+            self._write_ram(seg.addr, data)
         for addr, data in blobs:
+            self._write_ram(addr, data)
+
+    def _write_ram(self, addr: int, data: bytes) -> None:
+        """Before the first instruction: straight into the host memory behind guest RAM (nothing
+        is translated yet), or through Unicorn outside it."""
+        off = addr - self.bank.base
+        if self.bank.contains(addr, len(data)):
+            self.ram[off:off + len(data)] = data
+        else:
             self.uc.mem_write(addr, data)
 
     def instruction_clock(self) -> int:
