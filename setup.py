@@ -1,6 +1,8 @@
-"""The one compiled part of xenhvc (metadata lives in pyproject.toml): a block hook in C that
-filters the unmask watch natively. xenhvc runs without it (cpu/native falls back to Python)."""
+"""The one compiled part of xenhvc (metadata lives in pyproject.toml): native Unicorn hooks for
+the unmask watch and the hypercall fast path (src/xenhvc/cpu/native). xenhvc runs without them
+(cpu/native falls back to Python hooks)."""
 from setuptools import Extension, setup
 
-setup(ext_modules=[Extension("xenhvc.cpu.native._watch", ["src/xenhvc/cpu/native/watch.c"],
+NATIVE = "src/xenhvc/cpu/native/"
+setup(ext_modules=[Extension("xenhvc.cpu.native._native", [NATIVE + f for f in ("module.c", "watch.c", "hvc.c")],
                              extra_compile_args=["-O2"], optional=True)])

@@ -58,6 +58,8 @@ class RunResult:
     entry: int
     dtb_addr: int
     initrd: tuple[int, int] | None = None  # (start, end) as /chosen describes it
+    #: hypercalls the native fast path answered from its memo of the model's pure answers
+    fast_hypercalls: int = 0
 
     @property
     def exit_code(self) -> int:
@@ -129,7 +131,7 @@ def run_image(image: str | Path | bytes | KernelImage, config: RunConfig = RunCo
                          "which this installation lacks: reinstall with a C compiler present")
     stop = machine.run(xen, Limits(config.max_instructions, config.timeout or None))
     return RunResult(bytes(sinks.console), stop, tuple(xen.trace), tuple(sinks.log), tuple(sinks.warnings), kernel,
-                     layout.entry, layout.dtb_addr, dt_spec.initrd)
+                     layout.entry, layout.dtb_addr, dt_spec.initrd, machine.fast_hypercalls)
 
 
 def _seeds(deterministic: bool) -> tuple[bytes, bytes]:

@@ -14,6 +14,8 @@ from ..arch import aarch32
 ARCH = aarch32.ARCH
 # Cortex-A15 has the virtualization extensions (HVC); Cortex-A9 has none.
 UC_ARCH, UC_MODE, UC_CPU = UC_ARCH_ARM, UC_MODE_ARM, c.UC_CPU_ARM_CORTEX_A15
+#: the register id for system registers by encoding
+CP_REG = c.UC_ARM_REG_CP_REG
 EXCP_HVC, EXCP_UDEF = 11, 1
 
 REGS = {f"r{i}": getattr(c, f"UC_ARM_REG_R{i}") for i in range(13)}

@@ -17,6 +17,8 @@ from ..arch import aarch64
 
 ARCH = aarch64.ARCH
 UC_ARCH, UC_MODE, UC_CPU = UC_ARCH_ARM64, UC_MODE_ARM, c.UC_CPU_ARM64_A57
+#: the register id for system registers by encoding
+CP_REG = c.UC_ARM64_REG_CP_REG
 EXCP_HVC, EXCP_UDEF = 11, 1
 EXCP_PREFETCH_ABORT, EXCP_DATA_ABORT = 3, 4
 #: SVC #0 and its exception class

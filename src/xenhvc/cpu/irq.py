@@ -39,7 +39,7 @@ from unicorn import UC_HOOK_BLOCK, Uc
 from ..hypervisor.shared_info import upcall_pending
 from ..hypervisor.xen import Xen
 from .gic import VGic
-from .native import native_watch
+from .native import UnmaskWatch, native_hooks_available
 
 
 class IrqDelivery:
@@ -51,7 +51,7 @@ class IrqDelivery:
         self.timers = xen.vtimers
         self.seen = xen.domain.evtchn_irq_raised
         #: the native unmask watch (always installed, armed by a flag), or None without it
-        self.native = native_watch(uc, *irq_mask, self._on_unmask)
+        self.native = UnmaskWatch(uc, *irq_mask, self._on_unmask) if native_hooks_available(uc) else None
         #: the Python block hook watching for the guest to unmask IRQs, while one is armed
         self.window: int | None = None
         #: set (with emu_stop) when the run loop must look at the interrupt state

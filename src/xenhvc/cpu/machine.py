@@ -19,6 +19,7 @@ from . import aarch32, aarch64
 from .gic import VGic
 from .guestmem import GuestMemory
 from .irq import IrqDelivery
+from .native import FastPath, native_hooks_available
 from .trap import TrapEntry
 
 #: the Unicorn glue for each guest architecture; chosen once, here
@@ -85,6 +86,11 @@ class Machine:
         return 0 if native is None else native.executed // INSN_BYTES * NS_PER_INSTRUCTION
 
     @property
+    def fast_hypercalls(self) -> int:
+        """Hypercalls the native fast path answered (native.FastPath)."""
+        return self.trap.fast.hits if self.trap is not None and self.trap.fast is not None else 0
+
+    @property
     def counts_instructions(self) -> bool:
         return self.irq is not None and self.irq.native is not None
 
@@ -98,7 +104,15 @@ class Machine:
         gic.map(self.uc, *gic_frames(xen.domain.privileged))
         self.irq = IrqDelivery(self.uc, self.cpu, gic, xen, xen.evtchn_irq, self.glue.IRQ_MASK)
         self.trap.irq = self.cpu.irq = self.irq
-        self.uc.hook_add(UC_HOOK_INTR, self.trap.on_interrupt)
+        if native_hooks_available(self.uc):
+            arch, regs = self.cpu.arch, self.regs
+            self.trap.fast = FastPath(
+                self.uc, lambda intno: self.trap.on_interrupt(self.uc, intno, None), excp_hvc=self.cpu.excp_hvc,
+                pc=regs["pc"], nr=regs[arch.number_reg], args=(regs[arch.arg_regs[0]], regs[arch.arg_regs[1]]),
+                result=regs[arch.result_reg], syndrome=self.cpu.syndrome_reg, sctlr_cp=self.glue.CP_REG,
+                word_mask=arch.word_mask)
+        else:
+            self.uc.hook_add(UC_HOOK_INTR, self.trap.on_interrupt)
         self.uc.hook_add(UC_HOOK_INSN_INVALID, self.trap.on_invalid)
 
     def run(self, xen: Xen, limits: Limits) -> StopReason:
@@ -113,6 +127,8 @@ class Machine:
             # after a synchronous stop (count, or our own emu_stop at an HVC) is exact.
             count = limits.max_instructions or 0
             slice_us = 0 if count else self._slice_us(xen, deadline)
+            if self.trap.fast is not None:
+                self.trap.refresh_fast_path()
             try:
                 self.uc.emu_start(pc, until, timeout=slice_us, count=count)
             except UcError as e:

@@ -55,6 +55,8 @@ class TrapEntry:
         self.excp_udef = cpu.excp_udef
         #: interrupt delivery (irq.IrqDelivery), set by the machine
         self.irq = None
+        #: the native fast path in front of this hook (native.FastPath), set by the machine
+        self.fast = None
 
     def on_interrupt(self, uc: Uc, intno: int, _user_data) -> None:
         if intno == self.excp_hvc:
@@ -95,6 +97,19 @@ class TrapEntry:
             gic = irq.gic
             if d.evtchn_irq_raised != irq.seen or gic.pending & gic.enabled or irq.timers.due():
                 irq.at_exact_point()
+        if self.fast is not None:
+            self.refresh_fast_path()
+
+    def refresh_fast_path(self) -> None:
+        """Let the native hook answer pure hypercalls from its memo only while nothing else could
+        need the trap entry's attention at a hypercall's exit: no tracing or debug-build
+        poisoning, no timer armed, no interrupt pending in the vGIC or raised by the model, the
+        domain simply running."""
+        xen, irq, d = self.xen, self.irq, self.xen.domain
+        quiet = (not xen.tracing and not self.debug_build and not xen.preempt_every
+                 and not d.is_shutting_down and not d.blocked and xen.next_timer_ns() is None
+                 and (irq is None or (not irq.gic.pending and d.evtchn_irq_raised == irq.seen)))
+        self.fast.enable(quiet)
 
     def on_invalid(self, uc: Uc, _user_data) -> bool:
         """UC_HOOK_INSN_INVALID (AArch32 undefined instructions): an ICC_* MRC/MCR is emulated;
@@ -108,6 +123,8 @@ class TrapEntry:
         raw = tuple(args[:arity])
         result = self.xen.hypercall(nr, raw, pc - 4)
         write(self.result_id, result & self.mask)
+        if self.fast is not None and self.xen.pure(nr, raw):
+            self.fast.remember(nr, args[0] & self.mask, args[1] & self.mask, result)
         continuation = self.xen.continuation
         if continuation is not None:
             # preempted: the number and argument registers say how to go on, and the guest

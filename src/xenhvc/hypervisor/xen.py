@@ -215,6 +215,17 @@ class Xen:
         except GuestFault:
             return -Errno.EFAULT
 
+    def pure(self, nr: int, raw_args: tuple[int, ...]) -> bool:
+        """Whether the answer to this call depends only on its number and arguments and the
+        call changes nothing: a number outside the Arm table (-ENOSYS), or a sub-op its handler
+        lists as pure. Never while tracing (every call is a record) or with preemption forced."""
+        if self.tracing or self.preempt_every:
+            return False
+        if nr not in ARM_TABLE:
+            return True
+        handler = HANDLERS.get(nr)
+        return handler is not None and bool(raw_args) and coerce_arg(ARM_TABLE[nr].params[0], raw_args[0]) in handler.pure_subops
+
     def _watchdogs_armed(self) -> bool:
         return self.domain.watchdogs != _NO_WATCHDOGS
 

@@ -1,28 +1,65 @@
-"""The natively filtered unmask watch (watch.c), reached through ctypes.
+"""xenhvc's native Unicorn hooks (watch.c, hvc.c), reached through ctypes.
 
-``UnmaskWatch`` installs one block hook before the guest runs and keeps it: ``arm()`` and
-``disarm()`` flip a flag the C hook reads, so arming needs no translation-cache flush. The
-Python callback runs only at a block where the guest's IRQ mask bit is clear while armed.
-``native_watch(...)`` returns None when the extension was not built or the Unicorn binding has
-another layout; cpu/irq.py then falls back to a Python block hook."""
+Both are installed once, before the guest first runs, with Unicorn's C functions passed in as
+pointers, and both call back into Python only when they must (through the binding's
+``uccallback``, so an exception in the Python side stops the run and is raised by emu_start as
+with any other hook):
+
+- ``UnmaskWatch``: a block hook that, while armed, calls Python at the first block the guest runs
+  with IRQs unmasked (cpu/irq.py); arming is a flag, so no translation-cache flush. It also counts
+  the guest code run, the clock of --deterministic runs.
+- ``FastPath``: the interrupt hook; answers a hypercall the model marked pure from a memo of its
+  own earlier answers, and hands everything else to the Python trap entry (cpu/trap.py).
+
+``native_hooks_available()`` is False when the extension was not built or the Unicorn binding
+has another layout; the machine then uses Python hooks only."""
 from __future__ import annotations
 
 import ctypes
 from typing import Callable
 
-from unicorn import UC_HOOK_BLOCK, Uc
+from unicorn import UC_HOOK_BLOCK, UC_HOOK_INTR, Uc
 
 try:
+    from unicorn.unicorn_py3.unicorn import uccallback
     from unicorn.unicorn_py3.unicorn import uclib as _uclib
 except ImportError:  # pragma: no cover - another binding layout
-    _uclib = None
+    _uclib = uccallback = None
 
 try:
-    from . import _watch
+    from . import _native
 except ImportError:  # pragma: no cover - built without a C compiler
-    _watch = None
+    _native = None
 
 BlockCallback = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint32, ctypes.c_void_p)
+IntrCallback = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_void_p)
+MEMO_SIZE = 16
+_lib: ctypes.CDLL | None = None
+
+
+def native_hooks_available(uc: Uc) -> bool:
+    return _native is not None and _uclib is not None and uccallback is not None and getattr(uc, "_uch", None) is not None
+
+
+def _library() -> ctypes.CDLL:
+    global _lib
+    if _lib is None:
+        _lib = ctypes.CDLL(_native.__file__)
+    return _lib
+
+
+def _fn(f) -> int:
+    return ctypes.cast(f, ctypes.c_void_p).value
+
+
+def _hook_add(uc: Uc, kind: int, callback, state: ctypes.Structure) -> int:
+    handle = ctypes.c_size_t()
+    status = _uclib.uc_hook_add(uc._uch, ctypes.byref(handle), kind, ctypes.cast(callback, ctypes.c_void_p),
+                                ctypes.cast(ctypes.pointer(state), ctypes.c_void_p),
+                                ctypes.c_uint64(1), ctypes.c_uint64(0))
+    if status != 0:
+        raise RuntimeError(f"uc_hook_add failed ({status})")
+    return handle.value
 
 
 class _WatchState(ctypes.Structure):
@@ -33,18 +70,10 @@ class _WatchState(ctypes.Structure):
 
 
 class UnmaskWatch:
-    def __init__(self, uc: Uc, lib: ctypes.CDLL, reg: int, mask: int, on_unmask: Callable[[int], None]):
-        self._callback = BlockCallback(lambda _uc, address, _size, _ud: on_unmask(address))
-        self.state = _WatchState(ctypes.cast(_uclib.uc_reg_read, ctypes.c_void_p).value,
-                                 ctypes.cast(self._callback, ctypes.c_void_p).value, reg, 0, mask, 0, 0)
-        handle = ctypes.c_size_t()
-        status = _uclib.uc_hook_add(uc._uch, ctypes.byref(handle), UC_HOOK_BLOCK,
-                                    ctypes.cast(lib.xenhvc_watch_block, ctypes.c_void_p),
-                                    ctypes.cast(ctypes.pointer(self.state), ctypes.c_void_p),
-                                    ctypes.c_uint64(1), ctypes.c_uint64(0))
-        if status != 0:
-            raise RuntimeError(f"uc_hook_add failed ({status})")
-        self.handle = handle.value
+    def __init__(self, uc: Uc, reg: int, mask: int, on_unmask: Callable[[int], None]):
+        self._callback = uccallback(uc, BlockCallback)(lambda _uc, address, _size, _ud: on_unmask(address))
+        self.state = _WatchState(_fn(_uclib.uc_reg_read), _fn(self._callback), reg, 0, mask, 0, 0)
+        self.handle = _hook_add(uc, UC_HOOK_BLOCK, _library().xenhvc_watch_block, self.state)
 
     @property
     def executed(self) -> int:
@@ -62,8 +91,47 @@ class UnmaskWatch:
         self.state.armed = 0
 
 
-def native_watch(uc: Uc, reg: int, mask: int, on_unmask: Callable[[int], None]) -> UnmaskWatch | None:
-    """The native unmask watch on ``uc`` (call before the guest first runs), or None."""
-    if _watch is None or _uclib is None or getattr(uc, "_uch", None) is None:
-        return None
-    return UnmaskWatch(uc, ctypes.CDLL(_watch.__file__), reg, mask, on_unmask)
+class _Memo(ctypes.Structure):
+    _fields_ = [("used", ctypes.c_uint64), ("nr", ctypes.c_uint64), ("a0", ctypes.c_uint64),
+                ("a1", ctypes.c_uint64), ("result", ctypes.c_int64)]
+
+
+class _FastPathState(ctypes.Structure):
+    """struct xenhvc_fastpath in hvc.c."""
+    _fields_ = [("reg_read", ctypes.c_void_p), ("reg_write", ctypes.c_void_p), ("mem_read", ctypes.c_void_p),
+                ("slow", ctypes.c_void_p), ("excp_hvc", ctypes.c_int32), ("enabled", ctypes.c_int32),
+                ("pc_reg", ctypes.c_int32), ("nr_reg", ctypes.c_int32), ("a0_reg", ctypes.c_int32),
+                ("a1_reg", ctypes.c_int32), ("result_reg", ctypes.c_int32), ("syndrome_reg", ctypes.c_int32),
+                ("sctlr_reg", ctypes.c_int32), ("pad", ctypes.c_int32), ("word_mask", ctypes.c_uint64),
+                ("hits", ctypes.c_uint64), ("memo", _Memo * MEMO_SIZE)]
+
+
+class FastPath:
+    """The interrupt hook with the pure-hypercall memo in front of ``slow`` (the Python trap
+    entry, called as slow(intno))."""
+
+    def __init__(self, uc: Uc, slow: Callable[[int], None], *, excp_hvc: int, pc: int, nr: int, args: tuple[int, int],
+                 result: int, syndrome: int | None, sctlr_cp: int, word_mask: int):
+        self._callback = uccallback(uc, IntrCallback)(lambda _uc, intno, _ud: slow(intno))
+        self.state = _FastPathState(_fn(_uclib.uc_reg_read), _fn(_uclib.uc_reg_write), _fn(_uclib.uc_mem_read),
+                                    _fn(self._callback), excp_hvc, 0, pc, nr, args[0], args[1], result,
+                                    -1 if syndrome is None else syndrome, sctlr_cp, 0, word_mask, 0)
+        self.handle = _hook_add(uc, UC_HOOK_INTR, _library().xenhvc_hvc_hook, self.state)
+        self._next = 0
+
+    @property
+    def hits(self) -> int:
+        return self.state.hits
+
+    def enable(self, on: bool) -> None:
+        self.state.enabled = int(on)
+
+    def remember(self, nr: int, a0: int, a1: int, result: int) -> None:
+        """The model's answer for (nr, a0, a1), which depends on nothing else and changed nothing."""
+        memo = self.state.memo
+        for m in memo:
+            if m.used and (m.nr, m.a0, m.a1) == (nr, a0, a1):
+                return
+        m = memo[self._next]
+        self._next = (self._next + 1) % MEMO_SIZE
+        m.used, m.nr, m.a0, m.a1, m.result = 1, nr, a0, a1, result

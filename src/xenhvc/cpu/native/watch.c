@@ -39,15 +39,3 @@ void xenhvc_watch_block(void *uc, uint64_t address, uint32_t size, void *user_da
         return;
     w->on_unmask(uc, address, size, 0);
 }
-
-/* An importable module too, so the build is checked by an import; the code above is reached
-   through ctypes (cpu/native/__init__.py). */
-#include <Python.h>
-
-static struct PyModuleDef watch_module = {PyModuleDef_HEAD_INIT, "_watch",
-    "The natively filtered unmask watch (see watch.c).", -1, NULL};
-
-PyMODINIT_FUNC PyInit__watch(void)
-{
-    return PyModule_Create(&watch_module);
-}

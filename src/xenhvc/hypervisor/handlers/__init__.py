@@ -15,6 +15,9 @@ class Handler:
     fn: Callable[..., int]
     #: the enum of the first argument's sub-ops, so traces print names
     subops: type[IntEnum] | None = None
+    #: sub-ops whose answer depends on nothing but the arguments and that change nothing, so
+    #: the trap layer may answer them again from a memo (cpu/native/hvc.c)
+    pure_subops: frozenset[int] = frozenset()
 
 
 def _collect() -> dict[int, Handler]:

@@ -1,0 +1,94 @@
+/* The hypercall trap entry's fast path: the UC_HOOK_INTR callback, in C.
+
+   Every exception Unicorn raises comes here first. A Xen hypercall (HVC #0xEA1) whose answer
+   the model has already given for the same number and arguments, and marked as depending on
+   nothing else and changing nothing (Xen.pure), is answered from that memo: the result goes to
+   x0/r0 and the guest goes on, without a call into Python. Everything else, and everything
+   while the Python side has the fast path disabled (tracing, a debug build, an interrupt or a
+   timer that could need attention, a domain that is not simply running), goes to the Python
+   hook (cpu/trap.py) unchanged. The Python side keeps `enabled` current at each of its entry
+   points; the memo holds only what the model put there. */
+#include <stdint.h>
+#include <stddef.h>
+
+typedef int (*uc_reg_read_t)(void *uc, int regid, void *value);
+typedef int (*uc_reg_write_t)(void *uc, int regid, const void *value);
+typedef int (*uc_mem_read_t)(void *uc, uint64_t address, void *bytes, size_t size);
+typedef void (*uc_intr_cb_t)(void *uc, uint32_t intno, void *user_data);
+
+#define XEN_HYPERCALL_TAG 0xEA1u
+#define A64_HVC_MASK 0xFFE0001Fu
+#define A64_HVC_BITS 0xD4000002u
+#define MEMO_SIZE 16
+
+struct xenhvc_memo {
+    uint64_t used, nr, a0, a1;
+    int64_t result;
+};
+
+struct xenhvc_fastpath {
+    uc_reg_read_t reg_read;
+    uc_reg_write_t reg_write;
+    uc_mem_read_t mem_read;
+    uc_intr_cb_t slow;          /* the Python hook */
+    int32_t excp_hvc;           /* Unicorn's exception number for HVC */
+    int32_t enabled;            /* kept by Python: 0 sends every trap to it */
+    int32_t pc_reg, nr_reg, a0_reg, a1_reg, result_reg;
+    int32_t syndrome_reg;       /* >= 0: the HVC immediate is in it (AArch32 HSR.ISS) */
+    int32_t sctlr_reg;          /* else: SCTLR_EL1 through this CP-register id; MMU on: slow */
+    int32_t pad;
+    uint64_t word_mask;
+    uint64_t hits;              /* hypercalls answered here (statistics, tests) */
+    struct xenhvc_memo memo[MEMO_SIZE];
+};
+
+struct a64_cp_reg {             /* uc_arm64_cp_reg */
+    uint32_t crn, crm, op0, op1, op2;
+    uint64_t val;
+};
+
+static int hvc_immediate(void *uc, struct xenhvc_fastpath *f, uint64_t pc, uint32_t *imm)
+{
+    if (f->syndrome_reg >= 0) {
+        uint64_t syndrome = 0;
+        if (f->reg_read(uc, f->syndrome_reg, &syndrome))
+            return -1;
+        *imm = syndrome & 0xFFFF;
+        return 0;
+    }
+    struct a64_cp_reg sctlr = {1, 0, 3, 0, 0, 0};  /* SCTLR_EL1 */
+    uint32_t insn = 0;
+    if (f->reg_read(uc, f->sctlr_reg, &sctlr) || (sctlr.val & 1))
+        return -1;  /* MMU on: the PC is virtual; Python walks the tables */
+    if (f->mem_read(uc, pc - 4, &insn, 4) || (insn & A64_HVC_MASK) != A64_HVC_BITS)
+        return -1;
+    *imm = (insn >> 5) & 0xFFFF;
+    return 0;
+}
+
+void xenhvc_hvc_hook(void *uc, uint32_t intno, void *user_data)
+{
+    struct xenhvc_fastpath *f = user_data;
+    uint64_t pc = 0, nr = 0, a0 = 0, a1 = 0;
+    uint32_t imm;
+
+    if (intno != (uint32_t)f->excp_hvc || !f->enabled)
+        goto slow;
+    if (f->reg_read(uc, f->pc_reg, &pc) || f->reg_read(uc, f->nr_reg, &nr) ||
+        f->reg_read(uc, f->a0_reg, &a0) || f->reg_read(uc, f->a1_reg, &a1))
+        goto slow;
+    if (hvc_immediate(uc, f, pc, &imm) || imm != XEN_HYPERCALL_TAG)
+        goto slow;
+    for (int i = 0; i < MEMO_SIZE; i++) {
+        struct xenhvc_memo *m = &f->memo[i];
+        if (m->used && m->nr == nr && m->a0 == (a0 & f->word_mask) && m->a1 == (a1 & f->word_mask)) {
+            uint64_t result = (uint64_t)m->result & f->word_mask;
+            if (f->reg_write(uc, f->result_reg, &result))
+                goto slow;
+            f->hits++;
+            return;
+        }
+    }
+slow:
+    f->slow(uc, intno, NULL);
+}
