@@ -19,12 +19,13 @@ Delivery points (the only places the model changes the PC, so every resume is ex
 - at the first basic block after the guest unmasks IRQs: while an interrupt is signalled but
   masked, a block hook watches PSTATE.I. Unicorn (like QEMU) ends the translation block after
   every write to DAIF/CPSR (msr daifclr, msr daif, cpsie, msr cpsr_c, eret), so the next block
-  starts right after the unmasking instruction. The hook is native (cpu/native/watch.c),
-  installed before the guest runs and armed by a flag, so it costs a test per block while
-  disarmed and calls Python only at an unmasked block while armed. Without the compiled
-  extension a Python block hook is added when arming; a hook applies only to blocks translated
-  later, so it is added between two runs (after an emu_stop at a safe point) with a flush of the
-  translation cache, which for a Linux kernel costs tens of milliseconds each time.
+  starts right after the unmasking instruction. A hook applies only to blocks translated later,
+  so a hook is added between two runs (after an emu_stop at a safe point) with a flush of the
+  translation cache, which for a Linux kernel costs tens of milliseconds. The hook is native
+  (cpu/native/watch.c): added the first time it is needed and then kept, armed and disarmed by
+  a flag (a test per block while disarmed; Python is called only at an unmasked block while
+  armed), so there is one flush per run. Without the compiled extension a Python block hook is
+  added and removed each time, with a flush each time.
 
 Not a delivery point: a GIC MMIO write (enabling a pending PPI, ISPENDR0). An emu_stop inside
 Unicorn's MMIO callback is not exact (seen here: the run stops with the PC back at the store, or
@@ -50,7 +51,7 @@ class IrqDelivery:
         #: the vCPU's generic timers (Xen's model), whose PPIs this delivers too
         self.timers = xen.vtimers
         self.seen = xen.domain.evtchn_irq_raised
-        #: the native unmask watch (always installed, armed by a flag), or None without it
+        #: the native unmask watch (installed on first need, then armed by a flag), or None
         self.native = UnmaskWatch(uc, *irq_mask, self._on_unmask) if native_hooks_available(uc) else None
         #: the Python block hook watching for the guest to unmask IRQs, while one is armed
         self.window: int | None = None
@@ -102,7 +103,7 @@ class IrqDelivery:
         if not self.gic.can_signal() or not self._runnable():
             return
         if self.cpu.irq_masked():
-            if self.native is not None:
+            if self.native is not None and self.native.installed:
                 self.native.arm()
             elif self.window is None:
                 self.check_requested = True
@@ -131,7 +132,11 @@ class IrqDelivery:
 
     # -- the unmask watch ------------------------------------------------------------------------------
     def _arm(self) -> None:
+        """Between two runs (or, for the installed native watch, anywhere)."""
         if self.native is not None:
+            if not self.native.installed:
+                self.native.install()
+                self.uc.ctl_flush_tb()  # blocks translated before carry no call to the new hook
             self.native.arm()
         elif self.window is None:
             self.window = self.uc.hook_add(UC_HOOK_BLOCK, self._on_block)

@@ -92,7 +92,7 @@ class Machine:
 
     @property
     def counts_instructions(self) -> bool:
-        return self.irq is not None and self.irq.native is not None
+        return self.irq is not None and self.irq.native is not None and self.irq.native.installed
 
     def boot(self, entry: int, thumb: bool, dtb_addr: int) -> None:
         self.start = self.cpu.boot(entry, thumb, dtb_addr)
@@ -104,6 +104,8 @@ class Machine:
         gic.map(self.uc, *gic_frames(xen.domain.privileged))
         self.irq = IrqDelivery(self.uc, self.cpu, gic, xen, xen.evtchn_irq, self.glue.IRQ_MASK)
         self.trap.irq = self.cpu.irq = self.irq
+        if self.deterministic and self.irq.native is not None:
+            self.irq.native.install()  # the clock counts from the first instruction
         if native_hooks_available(self.uc):
             arch, regs = self.cpu.arch, self.regs
             self.trap.fast = FastPath(

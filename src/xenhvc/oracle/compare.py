@@ -1,6 +1,8 @@
 """Comparing a console transcript of the model with real Xen's, line by line: optionally without
 Linux's "[ seconds ]" timestamps, and without the lines an exceptions file accepts (TOML, one
-[[exception]] table per pattern, each with its reason)."""
+[[exception]] table per pattern, each with its reason). An exception with ``anywhere = true``
+accepts only a line's position: such lines are compared as a sorted block at the end, so each
+must still appear on both sides as often."""
 from __future__ import annotations
 
 import re
@@ -18,6 +20,8 @@ KERNEL_TIMESTAMP = re.compile(r"^\[\s*\d+\.\d+\] ")
 class TranscriptException:
     pattern: re.Pattern
     reason: str
+    #: only the line's place may differ (timing), not whether it is there
+    anywhere: bool = False
 
 
 def load_exceptions(path: str | Path) -> tuple[TranscriptException, ...]:
@@ -32,7 +36,7 @@ def load_exceptions(path: str | Path) -> tuple[TranscriptException, ...]:
         if not isinstance(entry, dict) or not entry.get("pattern") or not entry.get("reason"):
             raise UsageError(f"{path}: exception {i + 1} needs a pattern and a reason")
         try:
-            out.append(TranscriptException(re.compile(entry["pattern"]), entry["reason"]))
+            out.append(TranscriptException(re.compile(entry["pattern"]), entry["reason"], bool(entry.get("anywhere"))))
         except re.error as e:
             raise UsageError(f"{path}: exception {i + 1}: bad pattern: {e}") from None
     return tuple(out)
@@ -48,10 +52,14 @@ def transcript_lines(console: bytes, *, strip_timestamps: bool = False,
         lines.pop()
     else:
         lines[-1] += "\\ (no newline at end)"
-    out = []
+    out, placeless = [], []
     for line in lines:
         if strip_timestamps:
             line = KERNEL_TIMESTAMP.sub("", line)
-        if not any(e.pattern.search(line) for e in exceptions):
+        excepted = next((e for e in exceptions if e.pattern.search(line)), None)
+        if excepted is None:
             out.append(line)
-    return out
+        elif excepted.anywhere:
+            placeless.append(f"(anywhere) {line}")
+        # any other exception leaves the line out entirely
+    return out + sorted(placeless)

@@ -70,10 +70,24 @@ class _WatchState(ctypes.Structure):
 
 
 class UnmaskWatch:
+    """Installed on first need (``install``), since a block hook costs every block a call: a guest
+    that never has an interrupt waiting behind a mask, and is not --deterministic, runs without."""
+
     def __init__(self, uc: Uc, reg: int, mask: int, on_unmask: Callable[[int], None]):
+        self.uc = uc
         self._callback = uccallback(uc, BlockCallback)(lambda _uc, address, _size, _ud: on_unmask(address))
         self.state = _WatchState(_fn(_uclib.uc_reg_read), _fn(self._callback), reg, 0, mask, 0, 0)
-        self.handle = _hook_add(uc, UC_HOOK_BLOCK, _library().xenhvc_watch_block, self.state)
+        self.handle: int | None = None
+
+    @property
+    def installed(self) -> bool:
+        return self.handle is not None
+
+    def install(self) -> None:
+        """Add the hook. Only blocks translated later carry it: call before the guest first runs,
+        or between two runs followed by a flush of the translation cache."""
+        if self.handle is None:
+            self.handle = _hook_add(self.uc, UC_HOOK_BLOCK, _library().xenhvc_watch_block, self.state)
 
     @property
     def executed(self) -> int:
