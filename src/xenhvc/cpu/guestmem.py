@@ -36,6 +36,10 @@ class GuestMemory:
         self._code_page_key = code_page_key
         #: remembered code-page translations: key -> guest-physical page
         self._code_pages: dict[object, int] = {}
+        #: within one trap (between trap_begins and trap_ends) the MMU state cannot change: it is
+        #: read once (or given by the trap entry) instead of at every page
+        self._in_trap = False
+        self._mmu_now: bool | None = None
         #: RAM pages that show another RAM page (a grant mapping of the domain's own page):
         #: page gpa -> gpa of the page behind it
         self.aliases: dict[int, int] = {}
@@ -79,9 +83,23 @@ class GuestMemory:
         except UcError:
             raise TranslationFault(addr, "translation table not readable") from None
 
+    def trap_begins(self, mmu_on: bool | None = None) -> None:
+        """The vCPU is stopped in a trap until trap_ends: its MMU state is fixed meanwhile."""
+        self._in_trap, self._mmu_now = True, mmu_on
+
+    def trap_ends(self) -> None:
+        self._in_trap, self._mmu_now = False, None
+
+    def _mmu_on(self) -> bool:
+        if not self._in_trap:
+            return self._mmu_enabled()
+        if self._mmu_now is None:
+            self._mmu_now = self._mmu_enabled()
+        return self._mmu_now
+
     def _page(self, va: int, write: bool) -> int:
         """The guest-physical address of ``va`` (which must stay within its page)."""
-        if self._walk is not None and self._mmu_enabled():
+        if self._walk is not None and self._mmu_on():
             try:
                 t = self._walk(self._read_table, va)
             except TranslationFault:

@@ -75,7 +75,12 @@ class TrapEntry:
                 uc.emu_stop()
             return
         if imm == XEN_HYPERCALL_TAG:
-            self._hypercall(pc, nr, args)
+            mem = self.xen.ctx.mem
+            mem.trap_begins(None if self.syndrome else bool(last & 1))  # SCTLR.M read with the frame
+            try:
+                self._hypercall(pc, nr, args)
+            finally:
+                mem.trap_ends()
         elif imm == SMCCC_HVC_IMM:
             self.xen.smccc(self.smccc_regs, pc - 4)
         elif self.debug_build and (imm & 0xFF00) == 0xFF00:
@@ -106,10 +111,17 @@ class TrapEntry:
         poisoning, no timer armed, no interrupt pending in the vGIC or raised by the model, the
         domain simply running."""
         xen, irq, d = self.xen, self.irq, self.xen.domain
-        quiet = (not xen.tracing and not self.debug_build and not xen.preempt_every
-                 and not d.is_shutting_down and not d.blocked and xen.next_timer_ns() is None
+        quiet = (self._fast_allowed and not d.is_shutting_down and not d.blocked
+                 and not xen.timers_armed()
                  and (irq is None or (not irq.gic.pending and d.evtchn_irq_raised == irq.seen)))
         self.fast.enable(quiet)
+
+    @property
+    def _fast_allowed(self) -> bool:
+        """What stays the same for a whole run: no tracing, no debug-build poisoning, no forced
+        preemption."""
+        xen = self.xen
+        return not xen.tracing and not self.debug_build and not xen.preempt_every
 
     def on_invalid(self, uc: Uc, _user_data) -> bool:
         """UC_HOOK_INSN_INVALID (AArch32 undefined instructions): an ICC_* MRC/MCR is emulated;

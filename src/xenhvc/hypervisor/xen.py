@@ -34,6 +34,8 @@ def _cast(kind: str):
 _NO_WATCHDOGS = [None] * NR_DOMAIN_WATCHDOG_TIMERS
 
 #: nr -> (handler function, per-argument casts): the table and the handlers joined once
+#: hypercalls with sub-ops their handler lists as pure (Xen.pure)
+_PURE_NRS = frozenset(nr for nr, h in HANDLERS.items() if h.pure_subops)
 _ENTRIES = {nr: (HANDLERS[nr].fn, tuple(_cast(k) for k in spec.params))
             for nr, spec in ARM_TABLE.items() if nr in HANDLERS}
 
@@ -145,6 +147,10 @@ class Xen:
             deadlines.append(self.vtimers.deadline_ns)
         return min(deadlines) if deadlines else None
 
+    def timers_armed(self) -> bool:
+        """Whether any Xen timer (a watchdog or a generic timer of the vCPU) is armed."""
+        return self.vtimers.deadline_ns is not None or self._watchdogs_armed()
+
     def run_timers(self) -> None:
         """Fire expired watchdogs (domain_watchdog_timeout: "Watchdog timer fired for domain N")
         and the vCPU's generic timers (their PPIs wait in ``vtimers.raised`` for the vGIC)."""
@@ -223,8 +229,9 @@ class Xen:
             return False
         if nr not in ARM_TABLE:
             return True
-        handler = HANDLERS.get(nr)
-        return handler is not None and bool(raw_args) and coerce_arg(ARM_TABLE[nr].params[0], raw_args[0]) in handler.pure_subops
+        if nr not in _PURE_NRS or not raw_args:
+            return False
+        return coerce_arg(ARM_TABLE[nr].params[0], raw_args[0]) in HANDLERS[nr].pure_subops
 
     def _watchdogs_armed(self) -> bool:
         return self.domain.watchdogs != _NO_WATCHDOGS
