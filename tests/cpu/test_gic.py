@@ -122,3 +122,16 @@ def test_decode_a32_t32():
     assert decode_t32(0xEE1C, 0x2F1C).name == "ICC_IAR1"
     assert decode_t32(0xEE0C, 0x0F3C).__dict__ == {"name": "ICC_EOIR1", "read": False, "rt": 0}
     assert decode_t32(0xBF30, 0x0000) is None
+
+
+def test_xen_logs_reserved_reads_and_icactiver_writes_as_it_does():
+    lines = []
+    v = g.VGic(log=lines.append, vcpu="d0v0")
+    assert v.gicd_read(0x000C, 4) == 0 and v.gicd_read(0x0F30, 4) == 0
+    v.gicd_read(g.GICD_TYPER, 4)  # a real register: no message
+    v.gicd_write(0x0384, 4, 0xFFFFFFFF)
+    v.gicr_write(g.GICR_FRAME + g.GICR_ICACTIVER0, 4, 0xFFFFFFFF)
+    assert lines == ["d0v0: vGICD: RAZ on reserved register offset 0x00000c",
+                     "d0v0: vGICD: RAZ on reserved register offset 0x000f30",
+                     "d0v0: vGICD: unhandled word write 0x000000ffffffff to ICACTIVER4",
+                     "d0v0: vGICR: SGI: unhandled word write 0x000000ffffffff to ICACTIVER0"]

@@ -78,6 +78,9 @@ def test_transcript_is_real_xens_but_for_the_listed_exceptions():
     theirs = transcript_lines(real.console, strip_timestamps=True, exceptions=exceptions)
     assert len(theirs) > 200 and any("xenhvc-init: poweroff -f" in line for line in theirs)
     assert ours == theirs
+    # what Xen logs about dom0 (its unhandled SMCCC calls, its vGIC's complaints) is the same
+    dom0_lines = [line for line in real.xen_log if line.startswith("d0v0")]
+    assert dom0_lines and list(model.log) == dom0_lines
     # every exception is needed: each matches a line of at least one side
     both = transcript_lines(model.console, strip_timestamps=True) + transcript_lines(real.console, strip_timestamps=True)
     unused = [e.pattern.pattern for e in exceptions if not any(e.pattern.search(line) for line in both)]

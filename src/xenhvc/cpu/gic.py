@@ -41,6 +41,11 @@ GICV3_PIDR2 = 0x30
 # GICR RD frame
 GICR_CTLR, GICR_IIDR, GICR_TYPER, GICR_WAKER, GICR_PIDR2 = 0x0000, 0x0004, 0x0008, 0x0014, 0xFFE8
 GICR_TYPER_LAST = 1 << 4
+#: GICD_ICACTIVER<n>: Xen logs writes to it and ignores them (vgic-v3.c)
+GICD_ICACTIVER, GICD_ICACTIVERN = 0x0380, 0x03FC
+#: GICD word offsets Xen reads as zero with a "RAZ on reserved register" message (vgic-v3.c,
+#: vgic_v3_distr_mmio_read): 0x000C, 0x0014-0x001C, 0x0040-0x007C, 0x0F30-0x60FC, 0x7FE0-0xBFFC
+GICD_RESERVED_READS = ((0x000C, 0x000C), (0x0014, 0x001C), (0x0040, 0x007C), (0x0F30, 0x60FC), (0x7FE0, 0xBFFC))
 # GICR SGI frame (offsets from SGI_base)
 GICR_IGROUPR0, GICR_ISENABLER0, GICR_ICENABLER0 = 0x0080, 0x0100, 0x0180
 GICR_ISPENDR0, GICR_ICPENDR0, GICR_ISACTIVER0, GICR_ICACTIVER0 = 0x0200, 0x0280, 0x0300, 0x0380
@@ -57,7 +62,7 @@ class VGic:
 
     #: Xen gives dom0 min(gic_number_lines(), 992) - 32 SPIs and a dom0less domU
     #: gic_number_lines() - 32 (domain_build.c): QEMU virt's GICv3 has 256 lines
-    def __init__(self, *, nr_spis: int = 224, intid_bits: int = 16):
+    def __init__(self, *, nr_spis: int = 224, intid_bits: int = 16, log=None, vcpu: str = "d0v0"):
         self.pending = 0
         self.enabled = 0
         self.active = 0
@@ -65,6 +70,10 @@ class VGic:
         self.icfgr1 = 0
         self.gicd_ctlr = GICD_CTLR_ARE_NS
         self.gicd_typer = (nr_spis + 31) // 32 | (intid_bits - 1) << 19  # one CPU (CPUNumber 0)
+        #: Xen's log (the messages its vGIC prints for reserved and unhandled accesses), and the
+        #: vCPU as Xen's %pv prints it
+        self.log = log or (lambda line: None)
+        self.vcpu = vcpu
         self.pmr = 0
         self.bpr1 = BPR1_MIN
         self.icc_ctlr = 0  # EOImode, CBPR
@@ -171,12 +180,17 @@ class VGic:
 
     # -- distributor and redistributor MMIO -------------------------------------------------------------
     def gicd_read(self, off: int, size: int) -> int:
+        if size == 4 and any(lo <= off <= hi for lo, hi in GICD_RESERVED_READS):
+            self.log(f"{self.vcpu}: vGICD: RAZ on reserved register offset {off:#08x}")
+            return 0
         reg = {GICD_CTLR: self.gicd_ctlr, GICD_TYPER: self.gicd_typer, GICD_IIDR: GICV3_IIDR_VAL,
                GICD_PIDR2: GICV3_PIDR2}.get(off & ~3, 0)
         return _extract(reg, off, size)
 
     def gicd_write(self, off: int, size: int, value: int) -> None:
-        if off == GICD_CTLR and size >= 4:
+        if size == 4 and GICD_ICACTIVER <= off <= GICD_ICACTIVERN:
+            self._unhandled_icactiver("vGICD", off - GICD_ICACTIVER, value)
+        elif off == GICD_CTLR and size >= 4:
             self.gicd_ctlr = GICD_CTLR_ARE_NS | (value & GICD_CTLR_ENABLE_G1A)
 
     def gicr_read(self, off: int, size: int) -> int:
@@ -211,6 +225,12 @@ class VGic:
             self.pending |= value & 0xFFFFFFFF
         elif off == GICR_ICFGR1:
             self.icfgr1 = value & 0xFFFFFFFF
+        elif off == GICR_ICACTIVER0:
+            self._unhandled_icactiver("vGICR: SGI", 0, value)
+
+    def _unhandled_icactiver(self, name: str, n: int, value: int) -> None:
+        """Xen ignores writes to ICACTIVER (deactivating interrupts is not supported) and says so."""
+        self.log(f"{self.vcpu}: {name}: unhandled word write {value & 0xFFFFFFFF:#016x} to ICACTIVER{n}")
 
     # -- Unicorn ------------------------------------------------------------------------------------
     def map(self, uc, gicd_base: int, gicr_base: int) -> None:

@@ -100,7 +100,7 @@ class Machine:
     def attach(self, xen: Xen, debug_build: bool) -> None:
         self.trap = TrapEntry(self.uc, self.cpu, self.regs, xen, debug_build, self.bank.contains)
         # the vGIC where the device tree puts it; dom0 sees the host's interrupt-ID bits, a domU 10
-        gic = VGic(intid_bits=16 if xen.domain.privileged else 10)
+        gic = VGic(intid_bits=16 if xen.domain.privileged else 10, log=xen.log, vcpu=f"d{xen.domain.domid}v0")
         gic.map(self.uc, *gic_frames(xen.domain.privileged))
         self.irq = IrqDelivery(self.uc, self.cpu, gic, xen, xen.evtchn_irq, self.glue.IRQ_MASK)
         self.trap.irq = self.cpu.irq = self.irq
