@@ -6,6 +6,7 @@ from unicorn import arm_const as c
 
 from unicorn.unicorn_py3.arch.arm import UcRegCP
 
+from ..hypervisor.context import GuestFault
 from .regio import RegIO
 from .stage1 import walk_lpae, walk_short
 from .sysreg import SysregAccess, decode_a32, decode_t32
@@ -122,9 +123,12 @@ class Cpu:
         return data, 0
 
     def sysreg_at(self, pc: int) -> SysregAccess | None:
-        """The ICC_* MRC/MCR (ARM or Thumb) at ``pc``, or None."""
+        """The ICC_* MRC/MCR (ARM or Thumb) at ``pc`` (virtual once the MMU is on), or None."""
         pc &= ~1
-        word = self.io.read_u32(pc)
+        try:
+            word = self.fetch_u32(pc)
+        except (GuestFault, UcError):
+            return None
         if self.io.read(c.UC_ARM_REG_CPSR) & PSR_THUMB:
             return decode_t32(word & 0xFFFF, word >> 16)
         return decode_a32(word)
