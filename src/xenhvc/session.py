@@ -118,6 +118,8 @@ def run_image(image: str | Path | bytes | KernelImage, config: RunConfig = RunCo
 
     machine = Machine(kernel.arch, bank, deterministic=config.deterministic)
     machine.load(layout.segments, modules)
+    if kernel.format == "zimage":  # its kernel appears in RAM only once it has decompressed itself
+        machine.patch_after_decompression(min([seg.addr for seg in layout.segments] + [addr for addr, _ in modules]))
     machine.boot(layout.entry, layout.thumb, layout.dtb_addr)
     domain = make_domain(config.domid)
     build = config.build if config.build.debug == config.debug_build else _with_debug(config.build, config.debug_build)

@@ -3,7 +3,7 @@ import pytest
 
 from xenhvc.cpu import gic as g
 from xenhvc.cpu.gic import VGic
-from xenhvc.cpu.sysreg import decode_a32, decode_a64, decode_t32
+from xenhvc.cpu.sysreg import SysregAccess, decode_a32, decode_a64, decode_t32, timer_udf_a32
 
 SGI = g.GICR_FRAME
 
@@ -105,23 +105,37 @@ def test_registers_as_xen_shows_them():
 
 def test_decode_a64():
     # mrs x2, ICC_IAR1_EL1 ; msr ICC_PMR_EL1, x1 ; msr ICC_EOIR1_EL1, xzr ; mrs x0, midr_el1
-    assert decode_a64(0xD538CC02).__dict__ == {"name": "ICC_IAR1", "read": True, "rt": 2}
-    assert decode_a64(0xD5184601).__dict__ == {"name": "ICC_PMR", "read": False, "rt": 1}
-    assert decode_a64(0xD518CC3F).__dict__ == {"name": "ICC_EOIR1", "read": False, "rt": 31}
+    assert decode_a64(0xD538CC02) == SysregAccess("ICC_IAR1", True, 2)
+    assert decode_a64(0xD5184601) == SysregAccess("ICC_PMR", False, 1)
+    assert decode_a64(0xD518CC3F) == SysregAccess("ICC_EOIR1", False, 31)
     assert decode_a64(0xD5380000) is None
     assert decode_a64(0xD503207F) is None  # wfi
 
 
 def test_decode_a32_t32():
     # mrc p15, 0, r2, c12, c12, 0 ; mcr p15, 0, r1, c4, c6, 0 ; mrc p15, 0, r0, c1, c0, 0 (SCTLR)
-    assert decode_a32(0xEE1C2F1C).__dict__ == {"name": "ICC_IAR1", "read": True, "rt": 2}
-    assert decode_a32(0xEE041F16).__dict__ == {"name": "ICC_PMR", "read": False, "rt": 1}
+    assert decode_a32(0xEE1C2F1C) == SysregAccess("ICC_IAR1", True, 2)
+    assert decode_a32(0xEE041F16) == SysregAccess("ICC_PMR", False, 1)
     assert decode_a32(0x0E041F16).name == "ICC_PMR"  # any condition
     assert decode_a32(0xEE110F10) is None
     assert decode_a32(0xEE1CFF1C) is None  # to APSR_nzcv
     assert decode_t32(0xEE1C, 0x2F1C).name == "ICC_IAR1"
-    assert decode_t32(0xEE0C, 0x0F3C).__dict__ == {"name": "ICC_EOIR1", "read": False, "rt": 0}
+    assert decode_t32(0xEE0C, 0x0F3C) == SysregAccess("ICC_EOIR1", False, 0)
     assert decode_t32(0xBF30, 0x0000) is None
+
+
+def test_a32_timer_accesses_become_udfs_that_decode_back():
+    # mrrc p15, 1, r2, r3, c14 (CNTVCT) ; mcrr p15, 3, r0, r1, c14 (CNTV_CVAL) ;
+    # mcr p15, 0, r4, c14, c3, 1 (CNTV_CTL) ; mrc p15, 0, r5, c14, c3, 0 (CNTV_TVAL)
+    cases = {0xEC532F1E: SysregAccess("CNTVCT", True, 2, 3), 0xEC410F3E: SysregAccess("CNTV_CVAL", False, 0, 1),
+             0xEE0E4F33: SysregAccess("CNTV_CTL", False, 4), 0xEE1E5F13: SysregAccess("CNTV_TVAL", True, 5)}
+    for insn, access in cases.items():
+        udf = timer_udf_a32(insn)
+        assert udf is not None and udf & 0xFFF000F0 == 0xE7F000F0, hex(insn)
+        assert decode_a32(udf) == access
+    assert timer_udf_a32(0xEE1E0F10) is None  # mrc CNTFRQ: native
+    assert timer_udf_a32(0x0C532F1E) is None  # conditional: not rewritten
+    assert decode_a32(0xE7F000F0) is None  # udf #0: not ours
 
 
 def test_xen_logs_reserved_reads_and_icactiver_writes_as_it_does():

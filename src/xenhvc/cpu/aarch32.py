@@ -1,7 +1,10 @@
 """Unicorn glue for AArch32 guests (A32 and T32): SVC mode, non-secure, with HVC enabled."""
 from __future__ import annotations
 
-from unicorn import UC_ARCH_ARM, UC_MODE_ARM, Uc, UcError
+import ctypes
+import functools
+
+from unicorn import UC_ARCH_ARM, UC_HOOK_INTR, UC_MODE_ARM, Uc, UcError
 from unicorn import arm_const as c
 
 from unicorn.unicorn_py3.arch.arm import UcRegCP
@@ -9,7 +12,7 @@ from unicorn.unicorn_py3.arch.arm import UcRegCP
 from ..hypervisor.context import GuestFault
 from .regio import RegIO
 from .stage1 import walk_lpae, walk_short
-from .sysreg import SysregAccess, decode_a32, decode_t32
+from .sysreg import A32_TIMER_PATTERNS, SysregAccess, decode_a32, decode_t32, rewrite_words, timer_udf_a32
 from ..arch import aarch32
 
 ARCH = aarch32.ARCH
@@ -18,6 +21,10 @@ UC_ARCH, UC_MODE, UC_CPU = UC_ARCH_ARM, UC_MODE_ARM, c.UC_CPU_ARM_CORTEX_A15
 #: the register id for system registers by encoding
 CP_REG = c.UC_ARM_REG_CP_REG
 EXCP_HVC, EXCP_UDEF = 11, 1
+EXCP_SWI, EXCP_PREFETCH_ABORT, EXCP_DATA_ABORT = 2, 3, 4
+#: SVC #0 (A32) and the AArch32 SVC exception class
+SVC32, EC_SVC32 = 0xEF000000, 0x11
+HSR_IL = 1 << 25
 
 REGS = {f"r{i}": getattr(c, f"UC_ARM_REG_R{i}") for i in range(13)}
 REGS |= {"sp": c.UC_ARM_REG_SP, "lr": c.UC_ARM_REG_LR, "pc": c.UC_ARM_REG_PC, "cpsr": c.UC_ARM_REG_CPSR,
@@ -31,6 +38,8 @@ TTBCR = (15, 0, 2, 0, 2, 0, False)
 TTBR0_32, TTBR1_32 = (15, 0, 2, 0, 0, 0, False), (15, 0, 2, 0, 1, 0, False)
 TTBR0_64, TTBR1_64 = (15, 0, 0, 2, 0, 0, True), (15, 1, 0, 2, 0, 0, True)  # MCRR/MRRC p15, opc1, c2
 TTBCR_EAE = 1 << 31
+DFSR, IFSR = (15, 0, 5, 0, 0, 0, False), (15, 0, 5, 0, 1, 0, False)
+DFAR, IFAR = (15, 0, 6, 0, 0, 0, False), (15, 0, 6, 0, 2, 0, False)
 SCR_NS, SCR_HCE = 1 << 0, 1 << 8
 SCTLR_V, SCTLR_EE, SCTLR_TE = 1 << 13, 1 << 25, 1 << 30
 PSR_MODE_SVC, PSR_MODE_UND, PSR_MODE_ABT, PSR_MODE_IRQ = 0x13, 0x1B, 0x17, 0x12
@@ -41,6 +50,7 @@ IRQ_MASK = (c.UC_ARM_REG_CPSR, PSR_I)
 PSR_IT_MASK = 0x0600FC00
 PSR_GUEST32_INIT = PSR_A | PSR_F | PSR_I | PSR_MODE_SVC
 VECTOR32_UND, VECTOR32_IRQ = 0x4, 0x18
+VECTOR32_SVC, VECTOR32_PABT, VECTOR32_DABT = 0x8, 0xC, 0x10
 WFI_ARM, WFI_ARM_MASK = 0x0320F003, 0x0FFFFFFF  # any condition
 WFI_T16, WFI_T32 = 0xBF30, (0xF3AF, 0x8003)
 HVC_ESR_IMM_MASK = 0xFFFF
@@ -60,6 +70,8 @@ class Cpu:
         self.io = RegIO(uc, ARCH.word_bits)
         cp, opc1, crn, crm, opc2, el, is64 = SCTLR
         self._sctlr = UcRegCP(cp, int(is64), el, crn, crm, opc1, opc2, 0)
+        #: a saved context, reused to read the fault of an abort (take_exception)
+        self._context = None
         self.sctlr_cp = (c.UC_ARM_REG_CP_REG, UcRegCP(cp, int(is64), el, crn, crm, opc1, opc2, 0))
         self.read_ram_u32 = None
         #: the interrupt delivery (irq.IrqDelivery) once the machine is attached to Xen
@@ -118,9 +130,12 @@ class Cpu:
 
     @staticmethod
     def patch_code(addr: int, data: bytes) -> tuple[bytes, int]:
-        """AArch32 guests' timer accesses are not rewritten (the generic timer is modelled for
-        AArch64 guests only)."""
-        return data, 0
+        """Rewrite the generic-timer MRC/MCR/MRRC/MCRR words (ARM encoding, unconditional) in
+        code loaded at ``addr`` into the UDFs that stand for them (sysreg.timer_udf_a32): Unicorn
+        runs them natively, with a timer that never interrupts. Thumb encodings are not
+        rewritten. A zImage decompresses itself, so for one this runs again over the
+        decompressed kernel (Machine.late_patch)."""
+        return rewrite_words(addr, data, A32_TIMER_PATTERNS, timer_udf_a32)
 
     def sysreg_at(self, pc: int) -> SysregAccess | None:
         """The ICC_* MRC/MCR (ARM or Thumb) at ``pc`` (virtual once the MMU is on), or None."""
@@ -170,10 +185,34 @@ class Cpu:
     def mmu_enabled(self) -> bool:
         return bool(self.io.read_cp(c.UC_ARM_REG_CP_REG, self._sctlr) & 1)
 
-    def take_exception(self, intno: int) -> None:
-        """Exceptions Unicorn raises (SVC, aborts, BKPT) are not taken into an AArch32 guest's
-        vectors yet: the run stops with the exception."""
-        return None
+    def take_exception(self, intno: int) -> int | None:
+        """Take the exception Unicorn raised into the guest's vectors as the CPU does
+        (AArch32.TakeSVCException, TakeDataAbortException, TakePrefetchAbortException,
+        TakeUndefInstrException): the mode, the return address (SVC: the next instruction;
+        prefetch abort: + 4; data abort: + 8; undefined: + 4 ARM, + 2 Thumb), DFSR/DFAR or
+        IFSR/IFAR from the fault the CPU computed. Returns the new PC, or None for another
+        exception (BKPT) or an unknown Unicorn build."""
+        cpsr = self.io.read(c.UC_ARM_REG_CPSR)
+        pc = self.io.read(c.UC_ARM_REG_PC) & ~1
+        if intno == EXCP_UDEF:
+            return self._enter_exception(cpsr, PSR_MODE_UND, PSR_I, VECTOR32_UND, pc + (2 if cpsr & PSR_THUMB else 4))
+        if intno == EXCP_SWI:
+            return self._enter_exception(cpsr, PSR_MODE_SVC, PSR_I, VECTOR32_SVC, pc)
+        if intno not in (EXCP_PREFETCH_ABORT, EXCP_DATA_ABORT):
+            return None
+        if self._context is None:
+            self._context = self.uc.context_save()
+        info = exception_info(self.uc, self._context)
+        if info is None:
+            return None
+        fsr, vaddress = info
+        if intno == EXCP_DATA_ABORT:
+            self.uc.cpr_write(*DFSR, fsr)
+            self.uc.cpr_write(*DFAR, vaddress & 0xFFFFFFFF)
+            return self._enter_exception(cpsr, PSR_MODE_ABT, PSR_I | PSR_A, VECTOR32_DABT, pc + 8)
+        self.uc.cpr_write(*IFSR, fsr)
+        self.uc.cpr_write(*IFAR, vaddress & 0xFFFFFFFF)
+        return self._enter_exception(cpsr, PSR_MODE_ABT, PSR_I | PSR_A, VECTOR32_PABT, pc + 4)
 
     def inject_undef(self) -> int:
         """Xen's inject_undef32_exception: Undefined mode, SPSR_und = old CPSR,
@@ -183,6 +222,13 @@ class Cpu:
         pc = self.uc.reg_read(c.UC_ARM_REG_PC)
         return_offset = 2 if cpsr & PSR_THUMB else 4
         return self._enter_exception(cpsr, PSR_MODE_UND, PSR_I, VECTOR32_UND, pc + return_offset)
+
+    def vector_base(self) -> int:
+        """Where the exception vectors are: VBAR, or the high vectors with SCTLR.V."""
+        return self._vector_base(self.uc.cpr_read(*SCTLR))
+
+    def _vector_base(self, sctlr: int) -> int:
+        return 0xFFFF0000 if sctlr & SCTLR_V else self.uc.cpr_read(*VBAR)
 
     def _enter_exception(self, cpsr: int, mode: int, mask: int, vector: int, lr: int) -> int:
         """Switch to ``mode`` as the CPU (and Xen's cpsr_switch_mode) does: IT/J/E/T cleared, ``mask``
@@ -196,8 +242,7 @@ class Cpu:
             new |= PSR_THUMB
         if sctlr & SCTLR_EE:
             new |= PSR_E
-        base = 0xFFFF0000 if sctlr & SCTLR_V else uc.cpr_read(*VBAR)
-        handler = (base + vector) & 0xFFFFFFFF
+        handler = (self._vector_base(sctlr) + vector) & 0xFFFFFFFF
         uc.reg_write(c.UC_ARM_REG_CPSR, new)  # banks in LR/SPSR of the new mode
         uc.reg_write(c.UC_ARM_REG_SPSR, cpsr)
         uc.reg_write(c.UC_ARM_REG_LR, lr & 0xFFFFFFFF)
@@ -208,3 +253,42 @@ class Cpu:
         uc = self.uc
         return {"cpsr": uc.reg_read(c.UC_ARM_REG_CPSR), "spsr": uc.reg_read(c.UC_ARM_REG_SPSR),
                 "lr": uc.reg_read(c.UC_ARM_REG_LR)}
+
+
+@functools.cache
+def _exception_offset() -> int | None:
+    """Where a saved Unicorn (AArch32) context holds QEMU's CPUARMState.exception (syndrome, fsr,
+    vaddress): found once by raising two SVCs with different immediates on a scratch CPU and
+    looking for both syndromes at the same offset. None if they are not found exactly once."""
+    hits = []
+    for imm in (0x1234, 0x4321):
+        uc = Uc(UC_ARCH_ARM, UC_MODE_ARM)
+        uc.ctl_set_cpu_model(UC_CPU)
+        uc.mem_map(0x1000, 0x1000)
+        uc.mem_write(0x1000, (SVC32 | imm).to_bytes(4, "little"))
+        ctx = uc.context_save()
+        found: list[set[int]] = []
+
+        def hook(uc, _intno, _ud, ctx=ctx, imm=imm, found=found):
+            uc.context_update(ctx)
+            raw = ctypes.string_at(ctypes.cast(ctx.context, ctypes.c_void_p).value, ctx.size)
+            want = ((EC_SVC32 << 26) | HSR_IL | imm).to_bytes(4, "little")
+            found.append({i for i in range(0, len(raw) - 3, 4) if raw[i:i + 4] == want})
+            uc.emu_stop()
+
+        uc.hook_add(UC_HOOK_INTR, hook)
+        uc.emu_start(0x1000, 0x1004)
+        hits.append(found[0] if found else set())
+    both = hits[0] & hits[1]
+    return both.pop() if len(both) == 1 else None
+
+
+def exception_info(uc: Uc, ctx) -> tuple[int, int] | None:
+    """(fsr, vaddress) of the abort Unicorn is raising (read in its interrupt hook), through
+    ``ctx``, a context of ``uc`` to save into."""
+    offset = _exception_offset()
+    if offset is None:
+        return None
+    uc.context_update(ctx)
+    base = ctypes.cast(ctx.context, ctypes.c_void_p).value + offset
+    return ctypes.c_uint32.from_address(base + 4).value, ctypes.c_uint64.from_address(base + 8).value

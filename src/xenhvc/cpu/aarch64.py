@@ -12,7 +12,7 @@ from unicorn.unicorn_py3.arch.arm64 import UcRegCP64
 from ..hypervisor.context import GuestFault
 from .regio import RegIO
 from .stage1 import walk_aarch64
-from .sysreg import SysregAccess, decode_a64, timer_udf
+from .sysreg import SysregAccess, decode_a64, rewrite_words, timer_udf
 from ..arch import aarch64
 
 ARCH = aarch64.ARCH
@@ -51,6 +51,7 @@ WFI = 0xD503207F
 _TIMER_INSN_MASK, _TIMER_INSN_BITS = 0xFFDF0000, 0xD51B0000
 #: MRS Xt, ID_AA64PFR0_EL1 (the one rewritten ID register, sysreg.ID_MRS)
 _ID_MRS = 0xD5380400
+_PATCH_PATTERNS = ((_TIMER_INSN_MASK, _TIMER_INSN_BITS), (0xFFFFFFE0, _ID_MRS))
 #: ID_AA64PFR0_EL1 fields that differ between Unicorn's Cortex-A57 and the host Xen reports:
 #: QEMU's virt machine (secure=off) has no EL3, and with its GICv3 the CPU interface field is 1
 #: (Xen's guest_cpuinfo is the host's, less MPAM/SVE/MTE/AMU/RAS, all zero here)
@@ -161,6 +162,10 @@ class Cpu:
             uc.reg_write(c.UC_ARM64_REG_FAR_EL1, vaddress)
         return self._enter_el1h(pstate, pc, _vector_group(pstate))
 
+    def vector_base(self) -> int:
+        """VBAR_EL1."""
+        return self.io.read(c.UC_ARM64_REG_VBAR_EL1)
+
     def _enter_el1h(self, pstate: int, elr: int, offset: int) -> int:
         """SPSR_EL1 = ``pstate``, ELR_EL1 = ``elr``, EL1h with D, A, I, F masked, PC = VBAR_EL1 +
         ``offset``. Returns the new PC. Unicorn keeps the current stack pointer in SP and banks
@@ -189,24 +194,11 @@ class Cpu:
 
     @staticmethod
     def patch_code(addr: int, data: bytes) -> tuple[bytes, int]:
-        """Rewrite the generic-timer MRS/MSR words in an image segment loaded at ``addr`` into the
-        UDFs that stand for them (sysreg.timer_udf). Returns the data and how many were rewritten.
-        Every aligned word with such an encoding is taken for an instruction (a word of data
-        with exactly that value would be changed too)."""
-        out = None
-        n = 0
-        skip = -addr % 4
-        words = memoryview(data)[skip:skip + (len(data) - skip) // 4 * 4].cast("I")
-        for i in _timer_candidates(words):
-            udf = timer_udf(words[i])
-            if udf is None:
-                continue
-            if out is None:
-                out = bytearray(data)
-            off = skip + 4 * i
-            out[off:off + 4] = udf.to_bytes(4, "little")
-            n += 1
-        return (bytes(out) if out is not None else data), n
+        """Rewrite the generic-timer MRS/MSR words (and MRS ID_AA64PFR0_EL1) in an image segment
+        loaded at ``addr`` into the UDFs that stand for them (sysreg.timer_udf). Returns the data
+        and how many were rewritten. Every aligned word with such an encoding is taken for an
+        instruction (a word of data with exactly that value would be changed too)."""
+        return rewrite_words(addr, data, _PATCH_PATTERNS, timer_udf)
 
     def get_gpr(self, n: int) -> int:
         return 0 if n == XZR else self.io.read(REGS[f"x{n}"])
@@ -310,19 +302,6 @@ def exception_info(uc: Uc, ctx) -> tuple[int, int] | None:
     syndrome = ctypes.c_uint32.from_address(base).value
     vaddress = ctypes.c_uint64.from_address(base + 8).value
     return syndrome, vaddress
-
-
-def _timer_candidates(words: memoryview) -> list[int]:
-    """Indexes of the words that may be timer or ID-register MRS/MSR (op0 = 3 with op1 = 3, or
-    MRS ID_AA64PFR0_EL1): vectorised for a kernel, a plain loop for a small image (numpy's
-    import alone costs more than that)."""
-    if len(words) < 1 << 14:
-        return [i for i, w in enumerate(words)
-                if w & _TIMER_INSN_MASK == _TIMER_INSN_BITS or w & ~0x1F == _ID_MRS]
-    import numpy as np
-
-    a = np.frombuffer(words, dtype="<u4")
-    return np.flatnonzero(((a & _TIMER_INSN_MASK) == _TIMER_INSN_BITS) | ((a & ~np.uint32(0x1F)) == _ID_MRS)).tolist()
 
 
 def _vector_group(pstate: int) -> int:

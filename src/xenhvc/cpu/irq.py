@@ -172,9 +172,15 @@ class IrqDelivery:
             return False
         if access.name.startswith("CNT"):  # a generic-timer access (Xen's vtimer model)
             if access.read:
-                cpu.set_gpr(access.rt, self.timers.read(access.name))
+                value = self.timers.read(access.name)
+                cpu.set_gpr(access.rt, value if access.rt2 is None else value & 0xFFFFFFFF)
+                if access.rt2 is not None:  # MRRC: bits 63:32 to Rt2
+                    cpu.set_gpr(access.rt2, value >> 32)
             else:
-                self.timers.write(access.name, cpu.get_gpr(access.rt))
+                value = cpu.get_gpr(access.rt)
+                if access.rt2 is not None:  # MCRR
+                    value |= cpu.get_gpr(access.rt2) << 32
+                self.timers.write(access.name, value)
         elif access.name.startswith("ID_"):  # an ID register Xen answers (HCR_EL2.TID3)
             cpu.set_gpr(access.rt, cpu.id_register(access.name))
         elif access.read:

@@ -61,6 +61,9 @@ class Machine:
         self.timer_sites = 0
         #: time from the code run, not the host clock (see instruction_clock)
         self.deterministic = deterministic
+        #: where a self-decompressing image's kernel can be: rewritten at the first trap
+        self._late_patch_end: int | None = None
+        self._late_patch_due = False
 
     def load(self, segments: tuple[Segment, ...], blobs: tuple[tuple[int, bytes], ...]) -> None:
         for seg in segments:
@@ -69,6 +72,26 @@ class Machine:
             self._write_ram(seg.addr, data)
         for addr, data in blobs:
             self._write_ram(addr, data)
+
+    def patch_after_decompression(self, end: int) -> None:
+        """The image (a zImage) decompresses its kernel at run time, somewhere in RAM below
+        ``end`` (where Xen put the zImage and the boot modules): rewrite that RAM as
+        ``patch_code`` rewrites a loaded image, once, at the guest's first trap (the kernel's
+        first hypercall or GIC access, after decompression and before its timer starts)."""
+        self._late_patch_end = end
+
+    def _request_late_patch(self) -> None:
+        self._late_patch_due = True
+        self.uc.emu_stop()  # the rewrite and the translation-cache flush happen between two runs
+
+    def _late_patch(self) -> None:
+        self._late_patch_due = False
+        n = min(self._late_patch_end, self.bank.end) - self.bank.base
+        data, count = self.cpu.patch_code(self.bank.base, bytes(self.ram[:n]))
+        if count:
+            self.ram[:n] = data
+            self.timer_sites += count
+            self.uc.ctl_flush_tb()
 
     def _write_ram(self, addr: int, data: bytes) -> None:
         """Before the first instruction: straight into the host memory behind guest RAM (nothing
@@ -99,6 +122,8 @@ class Machine:
 
     def attach(self, xen: Xen, debug_build: bool) -> None:
         self.trap = TrapEntry(self.uc, self.cpu, self.regs, xen, debug_build, self.bank.contains)
+        if self._late_patch_end is not None:
+            self.trap.first_trap = self._request_late_patch
         # the vGIC where the device tree puts it; dom0 sees the host's interrupt-ID bits, a domU 10
         gic = VGic(intid_bits=16 if xen.domain.privileged else 10, log=xen.log, vcpu=f"d{xen.domain.domid}v0")
         gic.map(self.uc, *gic_frames(xen.domain.privileged))
@@ -135,6 +160,8 @@ class Machine:
                 self.uc.emu_start(pc, until, timeout=slice_us, count=count)
             except UcError as e:
                 return self._fault(e)
+            if self._late_patch_due:
+                self._late_patch()
             if self.trap.stop is not None:
                 what, at = self.trap.stop
                 return StopReason(StopKind.GUEST_EXCEPTION, f"guest took an unhandled {what} at {at:#x}")

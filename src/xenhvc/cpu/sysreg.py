@@ -34,6 +34,7 @@ class SysregAccess:
     name: str
     read: bool  # MRS / MRC: the register's value goes to Rt
     rt: int  # A64: 31 is XZR; AArch32: 0..14 (15 is refused: MRC to APSR_nzcv)
+    rt2: int | None = None  # AArch32 MRRC/MCRR: the register with bits 63:32
 
 
 #: the generic-timer registers xenhvc emulates, (CRn, CRm, op2) with op0 = 3, op1 = 3 (A64).
@@ -89,9 +90,87 @@ def decode_a64(insn: int) -> SysregAccess | None:
     return SysregAccess(name, bool(insn >> 21 & 1), insn & 0x1F)
 
 
+#: the AArch32 generic-timer accesses (p15, ARM encoding) xenhvc emulates, as for AArch64: MRC/MCR
+#: (opc1 0, CRn 14, CRm, opc2) and MRRC/MCRR (opc1, CRm 14) -> index in TIMER_REGS. CNTFRQ and
+#: CNTKCTL stay native.
+A32_TIMER_MRC = {(2, 0): 2, (2, 1): 3, (3, 0): 5, (3, 1): 6}  # (CRm, opc2): CNTP_TVAL/CTL, CNTV_TVAL/CTL
+A32_TIMER_MRRC = {0: 0, 1: 1, 2: 4, 3: 7}  # opc1: CNTPCT, CNTVCT, CNTP_CVAL, CNTV_CVAL
+A32_MCRR_MASK, A32_MCRR_BITS = 0x0FE00F00, 0x0C400F00  # MCRR/MRRC p15 (cond 1100 010 L Rt2 Rt 1111 opc1 CRm)
+#: UDF (A32: 1110 0111 1111 imm12 1111 imm4) with imm16 = A32_UDF_TAG | register << 9 | read << 8 |
+#: Rt << 4 | Rt2 (Rt2 = 15 for a 32-bit MRC/MCR, where it cannot occur)
+A32_UDF_BITS, A32_UDF_MASK, A32_UDF_TAG = 0xE7F000F0, 0xFFF000F0, 0xF000
+
+
+def candidate_words(words: memoryview, patterns: tuple[tuple[int, int], ...]) -> list[int]:
+    """Indexes of the 32-bit words with ``word & mask == bits`` for one of ``patterns``: a first
+    cut before the exact rewrite. Vectorised for a kernel, a plain loop for a small image (numpy's
+    import alone costs more than that)."""
+    if len(words) < 1 << 14:
+        return [i for i, w in enumerate(words) if any(w & m == b for m, b in patterns)]
+    import numpy as np
+
+    a = np.frombuffer(words, dtype="<u4")
+    hit = np.zeros(len(a), dtype=bool)
+    for mask, bits in patterns:
+        hit |= (a & np.uint32(mask)) == np.uint32(bits)
+    return np.flatnonzero(hit).tolist()
+
+
+def rewrite_words(addr: int, data: bytes, patterns: tuple[tuple[int, int], ...], rewrite) -> tuple[bytes, int]:
+    """``data`` (loaded at ``addr``) with every aligned word that matches ``patterns`` and that
+    ``rewrite`` maps to a new word replaced by it; and how many were."""
+    out = None
+    n = 0
+    skip = -addr % 4
+    words = memoryview(data)[skip:skip + (len(data) - skip) // 4 * 4].cast("I")
+    for i in candidate_words(words, patterns):
+        new = rewrite(words[i])
+        if new is None:
+            continue
+        if out is None:
+            out = bytearray(data)
+        off = skip + 4 * i
+        out[off:off + 4] = new.to_bytes(4, "little")
+        n += 1
+    return (bytes(out) if out is not None else data), n
+
+
+#: MRC/MCR and MRRC/MCRR (p15 or not): where the AArch32 timer accesses are (timer_udf_a32 decides)
+A32_TIMER_PATTERNS = ((0x0F000010, 0x0E000010), (0x0FE00000, 0x0C400000))
+
+
+def a32_udf(imm16: int) -> int:
+    return A32_UDF_BITS | (imm16 >> 4) << 8 | (imm16 & 0xF)
+
+
+def timer_udf_a32(insn: int) -> int | None:
+    """The UDF that stands for an (unconditional) AArch32 generic-timer MRC/MCR/MRRC/MCRR, or None."""
+    if insn >> 28 != 0xE:
+        return None
+    if insn & A32_MCR_MASK == A32_MCR_BITS and (insn >> 8) & 0xF == 15 and (insn >> 16) & 0xF == 14 \
+            and (insn >> 21) & 7 == 0:
+        reg = A32_TIMER_MRC.get((insn & 0xF, (insn >> 5) & 7))
+        rt, rt2 = (insn >> 12) & 0xF, 15
+    elif insn & A32_MCRR_MASK == A32_MCRR_BITS and insn & 0xF == 14:
+        reg = A32_TIMER_MRRC.get((insn >> 4) & 0xF)
+        rt, rt2 = (insn >> 12) & 0xF, (insn >> 16) & 0xF
+    else:
+        return None
+    if reg is None or rt == 15:
+        return None
+    return a32_udf(A32_UDF_TAG | reg << 9 | (insn >> 20 & 1) << 8 | rt << 4 | rt2)
+
+
 def decode_a32(insn: int) -> SysregAccess | None:
     """An ICC_* MRC/MCR in the ARM encoding (any condition: Unicorn raises the UNDEF only when
-    the condition passes), or None."""
+    the condition passes), a generic-timer access rewritten by timer_udf_a32, or None."""
+    if insn & A32_UDF_MASK == A32_UDF_BITS:
+        imm16 = (insn >> 8 & 0xFFF) << 4 | insn & 0xF
+        if imm16 & 0xF000 != A32_UDF_TAG:
+            return None
+        rt2 = imm16 & 0xF
+        return SysregAccess(TIMER_REGS[imm16 >> 9 & 7], bool(imm16 >> 8 & 1), imm16 >> 4 & 0xF,
+                            None if rt2 == 15 else rt2)
     if insn >> 28 == 0xF or insn & A32_MCR_MASK != A32_MCR_BITS:
         return None  # MRC2/MCR2, or not a register transfer
     coproc, opc1 = (insn >> 8) & 0xF, (insn >> 21) & 7

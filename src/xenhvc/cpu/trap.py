@@ -57,8 +57,16 @@ class TrapEntry:
         self.irq = None
         #: the native fast path in front of this hook (native.FastPath), set by the machine
         self.fast = None
+        #: called once, at the first trap of the run (Machine.patch_after_decompression)
+        self.first_trap = None
+
+    def _first(self) -> None:
+        hook, self.first_trap = self.first_trap, None
+        hook()
 
     def on_interrupt(self, uc: Uc, intno: int, _user_data) -> None:
+        if self.first_trap is not None:
+            self._first()
         if intno == self.excp_hvc:
             pc, nr, *args = self.read_hvc_frame()
             last = args.pop()
@@ -125,8 +133,16 @@ class TrapEntry:
 
     def on_invalid(self, uc: Uc, _user_data) -> bool:
         """UC_HOOK_INSN_INVALID (AArch32 undefined instructions): an ICC_* MRC/MCR is emulated;
-        anything else stops the run as before."""
-        return self.irq is not None and self.irq.emulate_sysreg(self.io.read(self.pc_id))
+        anything else is taken into the guest's undefined-instruction vector, or, without
+        vectors (MMU off, VBAR outside RAM), stops the run."""
+        if self.first_trap is not None:
+            self._first()
+        pc = self.io.read(self.pc_id)
+        if self.irq is not None and self.irq.emulate_sysreg(pc):
+            return True
+        if self.cpu.mmu_enabled() or self.in_ram(self.cpu.vector_base() + 4):
+            return self.cpu.take_exception(self.excp_udef) is not None
+        return False
 
     def _hypercall(self, pc: int, nr: int, args: list[int]) -> None:
         write = self.io.write
