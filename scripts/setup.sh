@@ -20,10 +20,12 @@ for pkg in qemu-system-arm binutils-aarch64-linux-gnu binutils-arm-linux-gnueabi
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 updated=""
-if ! dpkg --print-foreign-architectures | grep -qx arm64; then
-  dpkg --add-architecture arm64
-  apt_update; updated=1
-fi
+for arch in arm64 armhf; do  # Xen's package and Debian's arm64 kernel; the armhf kernel (guests/linux)
+  if ! dpkg --print-foreign-architectures | grep -qx "$arch"; then
+    dpkg --add-architecture "$arch"
+    apt_update; updated=1
+  fi
+done
 if [ ${#need_apt[@]} -gt 0 ]; then
   [ -n "$updated" ] || { apt_update; updated=1; }
   apt-get install -y -qq --no-install-recommends "${need_apt[@]}"

@@ -36,19 +36,20 @@ kernel_package() {
     | awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { sub(/:arm64$/, "", $2); print $2; exit }'
 }
 
-# download PACKAGE: the .deb of its candidate version into $out (kept if already there); prints its path.
+# download PACKAGE [ARCH [DIR]]: the .deb of its candidate version (arm64 into $out by default),
+# kept if already there; prints its path.
 download() {
-  local pkg="$1" version deb
-  version=$(apt-cache policy "$pkg:arm64" 2>/dev/null | awk '$1 == "Candidate:" { print $2 }')
+  local pkg="$1" arch="${2:-arm64}" dir="${3:-$out}" version deb
+  version=$(apt-cache policy "$pkg:$arch" 2>/dev/null | awk '$1 == "Candidate:" { print $2 }')
   [[ -n "$version" && "$version" != "(none)" ]] || return 1
-  deb="$out/${pkg}_${version/:/%3a}_arm64.deb"  # apt-get download's name for it
+  deb="$dir/${pkg}_${version/:/%3a}_$arch.deb"  # apt-get download's name for it
   if [[ ! -s "$deb" ]]; then
     # as root, apt's _apt sandbox user cannot write into .cache/: say so rather than be warned
     local sandbox=(); [[ $(id -u) -ne 0 ]] || sandbox=(-o APT::Sandbox::User=root)
-    (cd "$out" && apt-get download -qq "${sandbox[@]}" "$pkg:arm64=$version") >&2 || return 1
+    (cd "$dir" && apt-get download -qq "${sandbox[@]}" "$pkg:$arch=$version") >&2 || return 1
     [[ -s "$deb" ]] || return 1
     local old  # other versions of the package, from earlier runs
-    for old in "$out/${pkg}_"*_arm64.deb; do [[ "$old" == "$deb" ]] || rm -f "$old"; done
+    for old in "$dir/${pkg}_"*_"$arch".deb; do [[ "$old" == "$deb" ]] || rm -f "$old"; done
   fi
   echo "$deb"
 }
@@ -98,3 +99,32 @@ for pair in "init-poweroff:initramfs.cpio.gz" "init-shell:initramfs-shell.cpio.g
 done
 
 echo "guests/linux/build.sh: Linux $release ($kversion), busybox $(dpkg-deb -f "$busybox_deb" Version) in ${out#"$root"/}/"
+
+# The armhf (AArch32) counterpart, when apt has the armhf architecture: Debian's LPAE kernel
+# (linux-image-armmp-lpae, a zImage) and an initramfs with busybox-static:armhf, into
+# .cache/linux/armhf/: zImage, kernel-release, busybox, initramfs.cpio.gz (init-poweroff).
+if dpkg --print-foreign-architectures | grep -qx armhf; then
+  hf="$out/armhf"
+  mkdir -p "$hf"
+  hf_pkg=$(apt-cache depends linux-image-armmp-lpae:armhf 2>/dev/null \
+    | awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { sub(/:armhf$/, "", $2); print $2; exit }') || true
+  if [[ -n "$hf_pkg" ]] && hf_kernel=$(download "$hf_pkg" armhf "$hf") && hf_busybox=$(download busybox-static armhf "$hf"); then
+    hf_release=${hf_pkg#linux-image-} hf_version=$(dpkg-deb -f "$hf_kernel" Version)
+    if [[ ! -s "$hf/zImage" || "$(cat "$hf/kernel-release" 2>/dev/null)" != "$hf_release $hf_version" ]]; then
+      dpkg-deb --fsys-tarfile "$hf_kernel" | tar -xO "./boot/vmlinuz-$hf_release" > "$hf/zImage.tmp"
+      [[ -s "$hf/zImage.tmp" ]] || die "$hf_kernel has no /boot/vmlinuz-$hf_release"
+      mv "$hf/zImage.tmp" "$hf/zImage"
+      echo "$hf_release $hf_version" > "$hf/kernel-release"
+    fi
+    if [[ ! -s "$hf/busybox" || "$hf_busybox" -nt "$hf/busybox" ]]; then
+      dpkg-deb --fsys-tarfile "$hf_busybox" | tar -xO ./bin/busybox > "$hf/busybox.tmp"
+      mv "$hf/busybox.tmp" "$hf/busybox"
+    fi
+    if [[ ! -s "$hf/initramfs.cpio.gz" || "$here/init-poweroff" -nt "$hf/initramfs.cpio.gz" || "$hf/busybox" -nt "$hf/initramfs.cpio.gz" ]]; then
+      "$PY" "$here/mkinitramfs.py" --busybox "$hf/busybox" --init "$here/init-poweroff" -o "$hf/initramfs.cpio.gz"
+    fi
+    echo "guests/linux/build.sh: armhf Linux $hf_release ($hf_version) in ${hf#"$root"/}/"
+  else
+    echo "guests/linux/build.sh: warning: could not fetch the armhf kernel or busybox; skipping armhf" >&2
+  fi
+fi

@@ -24,6 +24,8 @@ LINUX = ROOT / ".cache" / "linux"
 IMAGE, INITRD, SHELL_INITRD = LINUX / "Image", LINUX / "initramfs.cpio.gz", LINUX / "initramfs-shell.cpio.gz"
 BOOTARGS = "console=hvc0 earlycon=xenboot rdinit=/init"
 EXCEPTIONS = ROOT / "guests" / "linux" / "transcript-exceptions.toml"
+ARMHF = LINUX / "armhf"  # the stretch: Debian's armhf (LPAE) zImage as an AArch32 dom0
+ARMHF_EXCEPTIONS = ROOT / "guests" / "linux" / "transcript-exceptions-armhf.toml"
 
 _missing = [p.name for p in (IMAGE, INITRD, SHELL_INITRD) if not p.is_file()]
 if _missing and os.environ.get("CI"):
@@ -85,3 +87,18 @@ def test_transcript_is_real_xens_but_for_the_listed_exceptions():
     both = transcript_lines(model.console, strip_timestamps=True) + transcript_lines(real.console, strip_timestamps=True)
     unused = [e.pattern.pattern for e in exceptions if not any(e.pattern.search(line) for line in both)]
     assert not unused, f"exceptions that match nothing (remove them): {unused}"
+
+
+@pytest.mark.skipif(not (ARMHF / "zImage").is_file(), reason="no armhf kernel in .cache/linux/armhf (armhf not in apt)")
+@needs_oracle
+def test_armhf_kernel_runs_its_init_and_powers_off_as_on_real_xen():
+    exceptions = load_exceptions(EXCEPTIONS) + load_exceptions(ARMHF_EXCEPTIONS)
+    initrd = ARMHF / "initramfs.cpio.gz"
+    model = run_image(ARMHF / "zImage", RunConfig(initrd=initrd, bootargs=BOOTARGS, timeout=300))
+    assert model.stop.exit_code is ExitCode.POWEROFF, model.stop.describe()
+    assert re.search(rb"\nLinux \(none\) \S+ .* armv7l GNU/Linux\r?\n", model.console)
+    real = boot_dom0(ARMHF / "zImage", bootargs=BOOTARGS, initrd=initrd, timeout=120)
+    assert real.exit_code is ExitCode.POWEROFF
+    ours = transcript_lines(model.console, strip_timestamps=True, exceptions=exceptions)
+    theirs = transcript_lines(real.console, strip_timestamps=True, exceptions=exceptions)
+    assert ours == theirs
