@@ -8,6 +8,8 @@ def raw(prop) -> bytes:
     """A property's bytes, however the parser typed it."""
     if isinstance(prop, fdt.PropStrings):
         return "".join(v + "\0" for v in prop.data).encode()
+    if isinstance(prop, fdt.PropWords):
+        return b"".join(w.to_bytes(4, "big") for w in prop.data)
     return bytes(prop.data)
 
 
@@ -37,3 +39,10 @@ def test_domu_tree_is_xens_dom0less_tree():
     assert list(gic.get_property("reg").data) == [0, 0x3001000, 0, 0x10000, 0, 0x3020000, 0, 0x1000000]
     assert tree.get_node("timer").get_property("interrupt-parent").value == 0xFDE8
     assert tree.exist_node("sbsa-uart@22000000")
+
+
+def test_dom0_chosen_carries_the_seeds_qemu_gives_the_host():
+    spec = DeviceTreeSpec(MemoryBank(0x70000000, 0x8000000), "console=hvc0", True, seeds=(b"r" * 32, b"k" * 8))
+    chosen = fdt.parse_dtb(build_dtb(spec)).get_node("chosen")
+    assert [p.name for p in chosen.props][:3] == ["rng-seed", "kaslr-seed", "bootargs"]  # the order Xen gives
+    assert raw(chosen.get_property("rng-seed")) == b"r" * 32 and raw(chosen.get_property("kaslr-seed")) == b"k" * 8
