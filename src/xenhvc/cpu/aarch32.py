@@ -1,15 +1,13 @@
 """Unicorn glue for AArch32 guests (A32 and T32): SVC mode, non-secure, with HVC enabled."""
 from __future__ import annotations
 
-import ctypes
-import functools
-
-from unicorn import UC_ARCH_ARM, UC_HOOK_INTR, UC_MODE_ARM, Uc, UcError
+from unicorn import UC_ARCH_ARM, UC_MODE_ARM, Uc, UcError
 from unicorn import arm_const as c
 
 from unicorn.unicorn_py3.arch.arm import UcRegCP
 
 from ..hypervisor.context import GuestFault
+from .fault import CpuKind, FaultReader
 from .regio import RegIO
 from .stage1 import walk_lpae, walk_short
 from .sysreg import A32_TIMER_PATTERNS, SysregAccess, decode_a32, decode_t32, rewrite_words, timer_udf_a32
@@ -25,6 +23,8 @@ EXCP_SWI, EXCP_PREFETCH_ABORT, EXCP_DATA_ABORT = 2, 3, 4
 #: SVC #0 (A32) and the AArch32 SVC exception class
 SVC32, EC_SVC32 = 0xEF000000, 0x11
 HSR_IL = 1 << 25
+#: how fault.py finds the exception's fault status and address for this CPU
+FAULTS = CpuKind(UC_ARCH, UC_MODE, UC_CPU, SVC32, 0, EC_SVC32)
 
 REGS = {f"r{i}": getattr(c, f"UC_ARM_REG_R{i}") for i in range(13)}
 REGS |= {"sp": c.UC_ARM_REG_SP, "lr": c.UC_ARM_REG_LR, "pc": c.UC_ARM_REG_PC, "cpsr": c.UC_ARM_REG_CPSR,
@@ -70,8 +70,8 @@ class Cpu:
         self.io = RegIO(uc, ARCH.word_bits)
         cp, opc1, crn, crm, opc2, el, is64 = SCTLR
         self._sctlr = UcRegCP(cp, int(is64), el, crn, crm, opc1, opc2, 0)
-        #: a saved context, reused to read the fault of an abort (take_exception)
-        self._context = None
+        #: the fault of the exception Unicorn raises (take_exception)
+        self.faults = FaultReader(uc, FAULTS)
         self.sctlr_cp = (c.UC_ARM_REG_CP_REG, UcRegCP(cp, int(is64), el, crn, crm, opc1, opc2, 0))
         self.read_ram_u32 = None
         #: the interrupt delivery (irq.IrqDelivery) once the machine is attached to Xen
@@ -200,12 +200,10 @@ class Cpu:
             return self._enter_exception(cpsr, PSR_MODE_SVC, PSR_I, VECTOR32_SVC, pc)
         if intno not in (EXCP_PREFETCH_ABORT, EXCP_DATA_ABORT):
             return None
-        if self._context is None:
-            self._context = self.uc.context_save()
-        info = exception_info(self.uc, self._context)
-        if info is None:
+        fault = self.faults.read()
+        if fault is None:
             return None
-        fsr, vaddress = info
+        fsr, vaddress = fault.fsr, fault.vaddress
         if intno == EXCP_DATA_ABORT:
             self.uc.cpr_write(*DFSR, fsr)
             self.uc.cpr_write(*DFAR, vaddress & 0xFFFFFFFF)
@@ -254,41 +252,3 @@ class Cpu:
         return {"cpsr": uc.reg_read(c.UC_ARM_REG_CPSR), "spsr": uc.reg_read(c.UC_ARM_REG_SPSR),
                 "lr": uc.reg_read(c.UC_ARM_REG_LR)}
 
-
-@functools.cache
-def _exception_offset() -> int | None:
-    """Where a saved Unicorn (AArch32) context holds QEMU's CPUARMState.exception (syndrome, fsr,
-    vaddress): found once by raising two SVCs with different immediates on a scratch CPU and
-    looking for both syndromes at the same offset. None if they are not found exactly once."""
-    hits = []
-    for imm in (0x1234, 0x4321):
-        uc = Uc(UC_ARCH_ARM, UC_MODE_ARM)
-        uc.ctl_set_cpu_model(UC_CPU)
-        uc.mem_map(0x1000, 0x1000)
-        uc.mem_write(0x1000, (SVC32 | imm).to_bytes(4, "little"))
-        ctx = uc.context_save()
-        found: list[set[int]] = []
-
-        def hook(uc, _intno, _ud, ctx=ctx, imm=imm, found=found):
-            uc.context_update(ctx)
-            raw = ctypes.string_at(ctypes.cast(ctx.context, ctypes.c_void_p).value, ctx.size)
-            want = ((EC_SVC32 << 26) | HSR_IL | imm).to_bytes(4, "little")
-            found.append({i for i in range(0, len(raw) - 3, 4) if raw[i:i + 4] == want})
-            uc.emu_stop()
-
-        uc.hook_add(UC_HOOK_INTR, hook)
-        uc.emu_start(0x1000, 0x1004)
-        hits.append(found[0] if found else set())
-    both = hits[0] & hits[1]
-    return both.pop() if len(both) == 1 else None
-
-
-def exception_info(uc: Uc, ctx) -> tuple[int, int] | None:
-    """(fsr, vaddress) of the abort Unicorn is raising (read in its interrupt hook), through
-    ``ctx``, a context of ``uc`` to save into."""
-    offset = _exception_offset()
-    if offset is None:
-        return None
-    uc.context_update(ctx)
-    base = ctypes.cast(ctx.context, ctypes.c_void_p).value + offset
-    return ctypes.c_uint32.from_address(base + 4).value, ctypes.c_uint64.from_address(base + 8).value

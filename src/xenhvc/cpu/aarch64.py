@@ -1,15 +1,13 @@
 """Unicorn glue for AArch64 guests: EL1h under a non-secure EL2 with HCR_EL2.RW, as a Xen guest runs."""
 from __future__ import annotations
 
-import ctypes
-import functools
-
-from unicorn import UC_ARCH_ARM64, UC_HOOK_INTR, UC_MODE_ARM, Uc, UcError
+from unicorn import UC_ARCH_ARM64, UC_MODE_ARM, Uc, UcError
 from unicorn import arm64_const as c
 
 from unicorn.unicorn_py3.arch.arm64 import UcRegCP64
 
 from ..hypervisor.context import GuestFault
+from .fault import CpuKind, FaultReader
 from .regio import RegIO
 from .stage1 import walk_aarch64
 from .sysreg import SysregAccess, decode_a64, rewrite_words, timer_udf
@@ -23,6 +21,8 @@ EXCP_HVC, EXCP_UDEF = 11, 1
 EXCP_PREFETCH_ABORT, EXCP_DATA_ABORT = 3, 4
 #: SVC #0 and its exception class
 SVC, EC_SVC64 = 0xD4000001, 0x15
+#: how fault.py finds the exception's syndrome and address for this CPU
+FAULTS = CpuKind(UC_ARCH, UC_MODE, UC_CPU, SVC, 5, EC_SVC64)
 
 REGS = {f"x{i}": getattr(c, f"UC_ARM64_REG_X{i}") for i in range(31)}
 REGS |= {"sp": c.UC_ARM64_REG_SP, "pc": c.UC_ARM64_REG_PC, "pstate": c.UC_ARM64_REG_PSTATE}
@@ -79,8 +79,8 @@ class Cpu:
         self.sctlr_cp = (c.UC_ARM64_REG_CP_REG, UcRegCP64(crn, crm, op0, op1, op2, 0))
         op0, op1, crn, crm, op2 = TCR_EL1
         self._tcr = UcRegCP64(crn, crm, op0, op1, op2, 0)
-        #: a saved context, reused to read the syndrome of an exception (take_exception)
-        self._context = None
+        #: the fault of the exception Unicorn raises (take_exception)
+        self.faults = FaultReader(uc, FAULTS)
         #: a physical RAM word, or None outside RAM (set by the machine)
         self.read_ram_u32 = None
         #: reads an instruction word at a guest virtual address (set by the machine; physical fallback)
@@ -148,12 +148,10 @@ class Cpu:
         (the instruction after an SVC, else the faulting one). Unicorn hands every exception to
         the interrupt hook instead of taking it. Returns the new PC, or None when the syndrome
         cannot be read (an unknown Unicorn build)."""
-        if self._context is None:
-            self._context = self.uc.context_save()
-        info = exception_info(self.uc, self._context)
-        if info is None:
+        fault = self.faults.read()
+        if fault is None:
             return None
-        syndrome, vaddress = info
+        syndrome, vaddress = fault.syndrome, fault.vaddress
         uc = self.uc
         pstate = self.io.read(c.UC_ARM64_REG_PSTATE)
         pc = self.io.read(c.UC_ARM64_REG_PC)
@@ -263,45 +261,6 @@ class Cpu:
                 "spsr": uc.cpr_read(*SPSR_EL1), "pstate": uc.reg_read(c.UC_ARM64_REG_PSTATE),
                 "vbar": uc.reg_read(c.UC_ARM64_REG_VBAR_EL1)}
 
-
-@functools.cache
-def _exception_offset() -> int | None:
-    """Where a saved Unicorn context holds QEMU's CPUARMState.exception (syndrome, fsr,
-    vaddress), found once by raising two SVCs with different immediates on a scratch CPU and
-    looking for both syndromes at the same offset. None if they are not found exactly once."""
-    hits = []
-    for imm in (0x1234, 0x4321):
-        uc = Uc(UC_ARCH_ARM64, UC_MODE_ARM)
-        uc.mem_map(0x1000, 0x1000)
-        uc.mem_write(0x1000, (SVC | imm << 5).to_bytes(4, "little"))
-        ctx = uc.context_save()
-        found: list[set[int]] = []
-
-        def hook(uc, _intno, _ud, ctx=ctx, imm=imm, found=found):
-            uc.context_update(ctx)
-            raw = ctypes.string_at(ctypes.cast(ctx.context, ctypes.c_void_p).value, ctx.size)
-            want = ((EC_SVC64 << 26) | HSR_IL | imm).to_bytes(4, "little")
-            found.append({i for i in range(0, len(raw) - 3, 4) if raw[i:i + 4] == want})
-            uc.emu_stop()
-
-        uc.hook_add(UC_HOOK_INTR, hook)
-        uc.emu_start(0x1000, 0x1004)
-        hits.append(found[0] if found else set())
-    both = hits[0] & hits[1]
-    return both.pop() if len(both) == 1 else None
-
-
-def exception_info(uc: Uc, ctx) -> tuple[int, int] | None:
-    """(syndrome, vaddress) of the exception Unicorn is raising (read in its interrupt hook),
-    through ``ctx``, a context of ``uc`` to save into."""
-    offset = _exception_offset()
-    if offset is None:
-        return None
-    uc.context_update(ctx)
-    base = ctypes.cast(ctx.context, ctypes.c_void_p).value + offset
-    syndrome = ctypes.c_uint32.from_address(base).value
-    vaddress = ctypes.c_uint64.from_address(base + 8).value
-    return syndrome, vaddress
 
 
 def _vector_group(pstate: int) -> int:
