@@ -54,7 +54,7 @@ class _StdinInput:
             except (OSError, ValueError, AttributeError):
                 self.fd = None
         self.stream = stream
-        self.eof = False
+        self.eof = stream is None
 
     def read(self, limit: int) -> bytes:
         if self.stream is None or self.eof or limit <= 0:

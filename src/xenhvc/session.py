@@ -18,7 +18,7 @@ from .hypervisor.context import ConsoleInput, NoInput
 from .hypervisor.domain import make_domain
 from .hypervisor.xen import Xen
 from .loader.devicetree import DeviceTreeSpec, build_dtb
-from .loader.image import KernelImage, parse_image, read_image
+from .loader.image import KernelImage, parse_image, read_image, zimage_code_end
 from .loader.place import DEFAULT_MEMORY, MemoryBank, default_ram_base, place_domain
 from .stop import StopReason
 from .trace import TraceRecord
@@ -117,9 +117,10 @@ def run_image(image: str | Path | bytes | KernelImage, config: RunConfig = RunCo
             on_warning(line)
 
     machine = Machine(kernel.arch, bank, deterministic=config.deterministic)
-    machine.load(layout.segments, modules)
     if kernel.format == "zimage":  # its kernel appears in RAM only once it has decompressed itself
-        machine.patch_after_decompression(min([seg.addr for seg in layout.segments] + [addr for addr, _ in modules]))
+        machine.patch_after_decompression(min([seg.addr for seg in layout.segments] + [addr for addr, _ in modules]),
+                                          zimage_code_end(kernel.segments[0].data))
+    machine.load(layout.segments, modules)
     machine.boot(layout.entry, layout.thumb, layout.dtb_addr)
     domain = make_domain(config.domid)
     build = config.build if config.build.debug == config.debug_build else _with_debug(config.build, config.debug_build)

@@ -22,7 +22,6 @@ EXCP_HVC, EXCP_UDEF = 11, 1
 EXCP_SWI, EXCP_PREFETCH_ABORT, EXCP_DATA_ABORT = 2, 3, 4
 #: SVC #0 (A32) and the AArch32 SVC exception class
 SVC32, EC_SVC32 = 0xEF000000, 0x11
-HSR_IL = 1 << 25
 #: how fault.py finds the exception's fault status and address for this CPU
 FAULTS = CpuKind(UC_ARCH, UC_MODE, UC_CPU, SVC32, 0, EC_SVC32)
 

@@ -7,10 +7,10 @@ from unicorn import arm64_const as c
 from unicorn.unicorn_py3.arch.arm64 import UcRegCP64
 
 from ..hypervisor.context import GuestFault
-from .fault import CpuKind, FaultReader
+from .fault import HSR_IL, CpuKind, FaultReader
 from .regio import RegIO
 from .stage1 import walk_aarch64
-from .sysreg import SysregAccess, decode_a64, rewrite_words, timer_udf
+from .sysreg import ID_MRS, SysregAccess, decode_a64, rewrite_words, timer_udf
 from ..arch import aarch64
 
 ARCH = aarch64.ARCH
@@ -46,19 +46,18 @@ VECTOR64_CURRENT_SP0_BASE, VECTOR64_CURRENT_SPX_BASE = 0x000, 0x200
 VECTOR64_LOWER64_BASE, VECTOR64_LOWER32_BASE = 0x400, 0x600
 VECTOR64_IRQ = 0x080  # the IRQ entry's offset within each group of four
 WFI = 0xD503207F
-#: MRS/MSR with op0 = 3, op1 = 3, CRn = 14 and CRm 0, 2 or 3 (little-endian), candidates for timer_udf
 #: MRS/MSR with op0 = 3, op1 = 3: where the generic-timer accesses are (sysreg.timer_udf decides)
 _TIMER_INSN_MASK, _TIMER_INSN_BITS = 0xFFDF0000, 0xD51B0000
-#: MRS Xt, ID_AA64PFR0_EL1 (the one rewritten ID register, sysreg.ID_MRS)
-_ID_MRS = 0xD5380400
-_PATCH_PATTERNS = ((_TIMER_INSN_MASK, _TIMER_INSN_BITS), (0xFFFFFFE0, _ID_MRS))
+#: the words patch_code looks at: timer MRS/MSR and MRS Xt of a rewritten ID register
+_PATCH_PATTERNS = ((_TIMER_INSN_MASK, _TIMER_INSN_BITS), *((0xFFFFFFE0, mrs) for mrs in ID_MRS))
+#: TTBRn_EL1 without its ASID
+TTBR_BADDR_MASK = (1 << 48) - 1
 #: ID_AA64PFR0_EL1 fields that differ between Unicorn's Cortex-A57 and the host Xen reports:
 #: QEMU's virt machine (secure=off) has no EL3, and with its GICv3 the CPU interface field is 1
 #: (Xen's guest_cpuinfo is the host's, less MPAM/SVE/MTE/AMU/RAS, all zero here)
 PFR0_EL3_MASK, PFR0_GIC = 0xF000, 1 << 24
 XZR = 31
 HSR_EC_UNKNOWN = 0x00
-HSR_IL = 1 << 25
 
 
 class Cpu:
@@ -235,7 +234,9 @@ class Cpu:
         if not (va >> 55) & 1 or not self.mmu_enabled():
             return None
         io = self.io
-        return va >> 12, io.read(c.UC_ARM64_REG_TTBR1_EL1), io.read_cp(c.UC_ARM64_REG_CP_REG, self._tcr)
+        # the table's address, not the ASID in bits 63:48 (Linux keeps its ASIDs in TTBR1: TCR.A1)
+        table = io.read(c.UC_ARM64_REG_TTBR1_EL1) & TTBR_BADDR_MASK
+        return va >> 12, table, io.read_cp(c.UC_ARM64_REG_CP_REG, self._tcr)
 
     def mmu_enabled(self) -> bool:
         return bool(self.io.read_cp(c.UC_ARM64_REG_CP_REG, self._sctlr) & 1)

@@ -233,12 +233,19 @@ class VGic:
         self.log(f"{self.vcpu}: {name}: unhandled word write {value & 0xFFFFFFFF:#016x} to ICACTIVER{n}")
 
     # -- Unicorn ------------------------------------------------------------------------------------
-    def map(self, uc, gicd_base: int, gicr_base: int) -> None:
-        """Map GICD and the redistributor's two frames as MMIO on ``uc``."""
-        uc.mmio_map(gicd_base, GICD_SIZE, lambda _uc, off, size, _ud: self.gicd_read(off, size), None,
-                    lambda _uc, off, size, value, _ud: self.gicd_write(off, size, value), None)
-        uc.mmio_map(gicr_base, GICR_SIZE, lambda _uc, off, size, _ud: self.gicr_read(off, size), None,
-                    lambda _uc, off, size, value, _ud: self.gicr_write(off, size, value), None)
+    def map(self, uc, gicd_base: int, gicr_base: int, on_access=lambda: None) -> None:
+        """Map GICD and the redistributor's two frames as MMIO on ``uc``; ``on_access`` is called
+        before each access (the trap entry's note that Python state may change)."""
+        def gicd_write(_uc, off, size, value, _ud):
+            on_access()
+            self.gicd_write(off, size, value)
+
+        def gicr_write(_uc, off, size, value, _ud):
+            on_access()
+            self.gicr_write(off, size, value)
+
+        uc.mmio_map(gicd_base, GICD_SIZE, lambda _uc, off, size, _ud: self.gicd_read(off, size), None, gicd_write, None)
+        uc.mmio_map(gicr_base, GICR_SIZE, lambda _uc, off, size, _ud: self.gicr_read(off, size), None, gicr_write, None)
 
 
 def _ones(size: int) -> int:

@@ -19,6 +19,8 @@ from ..loader.place import MemoryBank
 from .stage1 import Translation, TranslationFault
 
 PAGE = 4096
+#: remembered code-page translations before the memory of them starts again
+CODE_PAGES_MAX = 8192
 
 
 class GuestMemory:
@@ -148,6 +150,8 @@ class GuestMemory:
         else:
             page = self._code_pages.get(key)
             if page is None:
+                if len(self._code_pages) >= CODE_PAGES_MAX:  # a kernel's text is far smaller
+                    self._code_pages.clear()
                 page = self._code_pages[key] = self._page(va & ~(PAGE - 1), False)
             pa = page | (va & (PAGE - 1))
         return int.from_bytes(self._read(pa, 4), "little")

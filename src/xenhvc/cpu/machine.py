@@ -64,21 +64,27 @@ class Machine:
         #: where a self-decompressing image's kernel can be: rewritten at the first trap
         self._late_patch_end: int | None = None
         self._late_patch_due = False
+        #: how much of each loaded segment is code to rewrite (None: all)
+        self._code_bytes: int | None = None
 
     def load(self, segments: tuple[Segment, ...], blobs: tuple[tuple[int, bytes], ...]) -> None:
         for seg in segments:
-            data, n = self.cpu.patch_code(seg.addr, seg.data)
+            code = len(seg.data) if self._code_bytes is None else self._code_bytes
+            data, n = self.cpu.patch_code(seg.addr, seg.data[:code])
             self.timer_sites += n
-            self._write_ram(seg.addr, data)
+            self._write_ram(seg.addr, data + seg.data[code:])
         for addr, data in blobs:
             self._write_ram(addr, data)
 
-    def patch_after_decompression(self, end: int) -> None:
+    def patch_after_decompression(self, end: int, code_bytes: int) -> None:
         """The image (a zImage) decompresses its kernel at run time, somewhere in RAM below
         ``end`` (where Xen put the zImage and the boot modules): rewrite that RAM as
         ``patch_code`` rewrites a loaded image, once, at the guest's first trap (the kernel's
-        first hypercall or GIC access, after decompression and before its timer starts)."""
+        first hypercall or GIC access, after decompression and before its timer starts). At
+        load only the image's first ``code_bytes`` are rewritten: the rest is the compressed
+        kernel, which a rewritten word would corrupt. Call before ``load``."""
         self._late_patch_end = end
+        self._code_bytes = code_bytes
 
     def _request_late_patch(self) -> None:
         self._late_patch_due = True
@@ -124,22 +130,24 @@ class Machine:
         self.trap = TrapEntry(self.uc, self.cpu, self.regs, xen, debug_build, self.bank.contains)
         if self._late_patch_end is not None:
             self.trap.first_trap = self._request_late_patch
-        # the vGIC where the device tree puts it; dom0 sees the host's interrupt-ID bits, a domU 10
-        gic = VGic(intid_bits=16 if xen.domain.privileged else 10, log=xen.log, vcpu=f"d{xen.domain.domid}v0")
-        gic.map(self.uc, *gic_frames(xen.domain.privileged))
-        self.irq = IrqDelivery(self.uc, self.cpu, gic, xen, xen.evtchn_irq, self.glue.IRQ_MASK)
-        self.trap.irq = self.cpu.irq = self.irq
-        if self.deterministic and self.irq.native is not None:
-            self.irq.native.install()  # the clock counts from the first instruction
-        if native_hooks_available(self.uc):
+        # the native fast path, for runs where a hypercall's answer may come from the memo: no
+        # tracing, no debug-build poisoning, no forced preemption
+        if native_hooks_available(self.uc) and not (xen.tracing or debug_build or xen.preempt_every):
             arch, regs = self.cpu.arch, self.regs
             self.trap.fast = FastPath(
                 self.uc, lambda intno: self.trap.on_interrupt(self.uc, intno, None), excp_hvc=self.cpu.excp_hvc,
                 pc=regs["pc"], nr=regs[arch.number_reg], args=(regs[arch.arg_regs[0]], regs[arch.arg_regs[1]]),
-                result=regs[arch.result_reg], syndrome=self.cpu.syndrome_reg, sctlr_cp=self.glue.CP_REG,
+                result=regs[arch.result_reg], syndrome=self.cpu.syndrome_reg, sctlr_cp=self.cpu.sctlr_cp[0],
                 word_mask=arch.word_mask)
         else:
             self.uc.hook_add(UC_HOOK_INTR, self.trap.on_interrupt)
+        # the vGIC where the device tree puts it; dom0 sees the host's interrupt-ID bits, a domU 10
+        gic = VGic(intid_bits=16 if xen.domain.privileged else 10, log=xen.log, vcpu=f"d{xen.domain.domid}v0")
+        gic.map(self.uc, *gic_frames(xen.domain.privileged), on_access=self.trap.python_entered)
+        self.irq = IrqDelivery(self.uc, self.cpu, gic, xen, xen.evtchn_irq, self.glue.IRQ_MASK)
+        self.trap.irq = self.cpu.irq = self.irq
+        if self.deterministic and self.irq.native is not None:
+            self.irq.native.install()  # the clock counts from the first instruction
         self.uc.hook_add(UC_HOOK_INSN_INVALID, self.trap.on_invalid)
 
     def run(self, xen: Xen, limits: Limits) -> StopReason:
@@ -171,7 +179,7 @@ class Machine:
             irq = self.irq
             assert irq is not None
             if xen.domain.blocked:
-                stop = self._idle(xen)
+                stop = self._idle(xen, deadline)
                 if stop is not None:
                     return stop
                 irq.at_stop()
@@ -179,7 +187,7 @@ class Machine:
                 # a hook stopped at a safe point for the interrupt logic, or a timer fired
                 irq.at_stop()
             elif self.cpu.after_wfi(self.cpu.pc()):
-                stop = self._wait_for_interrupt(xen)
+                stop = self._wait_for_interrupt(xen, deadline)
                 if stop is not None:
                     return stop
             elif count:
@@ -204,14 +212,14 @@ class Machine:
             limit = min(limit, (timer - xen.now_ns()) // 1000 + 1)
         return max(1, limit)
 
-    def _idle(self, xen: Xen) -> StopReason | None:
+    def _idle(self, xen: Xen, deadline: float | None) -> StopReason | None:
         """The vCPU blocked (SCHEDOP_block/poll). Fast-forward to the next timer, or wait for
         console input; stop when nothing can wake it."""
         xen.poll_console()
         if xen.domain.blocked:
             when = xen.next_timer_ns()
             if when is None:
-                if not self._wait_for_console(xen, lambda: not xen.domain.blocked):
+                if not self._wait_for_console(xen, lambda: not xen.domain.blocked, deadline):
                     return StopReason(StopKind.IDLE, "the vCPU blocked with no event or timer that could wake it")
             else:
                 xen.advance_to(when)
@@ -221,7 +229,7 @@ class Machine:
             return StopReason.shutdown(xen.domain.shutdown_reason)
         return None
 
-    def _wait_for_interrupt(self, xen: Xen) -> StopReason | None:
+    def _wait_for_interrupt(self, xen: Xen, deadline: float | None) -> StopReason | None:
         """The guest executed WFI (Unicorn stops right after it). Xen traps WFI and blocks the
         vCPU unless an interrupt needs delivery, PSTATE.I regardless
         (vcpu_block_unless_event_pending); the vCPU then resumes after the WFI and takes the
@@ -233,7 +241,7 @@ class Machine:
         if not irq.events_pending_nomask():
             when = xen.next_timer_ns()
             if when is None:
-                if not self._wait_for_console(xen, irq.events_pending_nomask):
+                if not self._wait_for_console(xen, irq.events_pending_nomask, deadline):
                     return StopReason(StopKind.IDLE, "the vCPU waits for an interrupt (WFI) that nothing can raise")
             else:
                 xen.advance_to(when)
@@ -244,10 +252,15 @@ class Machine:
         return None
 
     @staticmethod
-    def _wait_for_console(xen: Xen, woken: Callable[[], bool]) -> bool:
-        """Block on the console until what arrives wakes the vCPU; False if input has ended."""
-        while xen.serial.open:
-            xen.serial.wait(None)
+    def _wait_for_console(xen: Xen, woken: Callable[[], bool], deadline: float | None) -> bool:
+        """Block on the console until what arrives wakes the vCPU; False if nothing typed can
+        wake it (input has ended, the ring is full, or the domain has no VIRQ_CONSOLE bound).
+        True, without input, when the run's wall-clock limit comes (the run loop then stops)."""
+        while xen.console_can_wake():
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                return True
+            xen.serial.wait(remaining)
             xen.poll_console()
             if woken():
                 return True

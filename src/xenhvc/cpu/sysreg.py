@@ -98,7 +98,8 @@ A32_TIMER_MRRC = {0: 0, 1: 1, 2: 4, 3: 7}  # opc1: CNTPCT, CNTVCT, CNTP_CVAL, CN
 A32_MCRR_MASK, A32_MCRR_BITS = 0x0FE00F00, 0x0C400F00  # MCRR/MRRC p15 (cond 1100 010 L Rt2 Rt 1111 opc1 CRm)
 #: UDF (A32: 1110 0111 1111 imm12 1111 imm4) with imm16 = A32_UDF_TAG | register << 9 | read << 8 |
 #: Rt << 4 | Rt2 (Rt2 = 15 for a 32-bit MRC/MCR, where it cannot occur)
-A32_UDF_BITS, A32_UDF_MASK, A32_UDF_TAG = 0xE7F000F0, 0xFFF000F0, 0xF000
+#: (tag 0xA: Linux's own ARM UDFs, BUG 0x0012, kprobes 0x0018, KGDB 0xFFDE/0xFFDF, are elsewhere)
+A32_UDF_BITS, A32_UDF_MASK, A32_UDF_TAG = 0xE7F000F0, 0xFFF000F0, 0xA000
 
 
 def candidate_words(words: memoryview, patterns: tuple[tuple[int, int], ...]) -> list[int]:
@@ -136,7 +137,7 @@ def rewrite_words(addr: int, data: bytes, patterns: tuple[tuple[int, int], ...],
 
 
 #: MRC/MCR and MRRC/MCRR (p15 or not): where the AArch32 timer accesses are (timer_udf_a32 decides)
-A32_TIMER_PATTERNS = ((0x0F000010, 0x0E000010), (0x0FE00000, 0x0C400000))
+A32_TIMER_PATTERNS = ((A32_MCR_MASK, A32_MCR_BITS), (A32_MCRR_MASK, A32_MCRR_BITS))
 
 
 def a32_udf(imm16: int) -> int:

@@ -13,6 +13,9 @@ from ..abi.xen import DEBUG_POISON, SMCCC_HVC_IMM, XEN_HYPERCALL_TAG
 from ..hypervisor.xen import Xen
 from .regio import RegIO
 
+#: the exceptions Unicorn raises that xenhvc takes into the guest's vectors (cpu.take_exception):
+#: undefined instruction, SVC, prefetch abort, data abort, breakpoint; others (an SMC) stop the run
+TAKEN = frozenset({1, 2, 3, 4, 7})
 EXCEPTION_NAMES = {1: "undefined instruction", 2: "supervisor call (SVC)", 3: "prefetch abort",
                    4: "data abort", 5: "IRQ", 6: "FIQ", 7: "breakpoint", 13: "SMC", 16: "semihosting call"}
 
@@ -64,7 +67,14 @@ class TrapEntry:
         hook, self.first_trap = self.first_trap, None
         hook()
 
+    def python_entered(self) -> None:
+        """Any Python hook may change what the native fast path relies on (an armed timer, a
+        pending interrupt): it stays off until the next hypercall exit or the next run."""
+        if self.fast is not None:
+            self.fast.enable(False)
+
     def on_interrupt(self, uc: Uc, intno: int, _user_data) -> None:
+        self.python_entered()
         if self.first_trap is not None:
             self._first()
         if intno == self.excp_hvc:
@@ -75,10 +85,9 @@ class TrapEntry:
             pc = self.io.read(self.pc_id)
             if intno == self.excp_udef and self.irq is not None and self.irq.emulate_sysreg(pc):
                 return  # an ICC_* system register (AArch64): emulated
-            # anything else the CPU takes to the guest's EL1 vectors, as it would under Xen;
-            # without vectors (MMU off, VBAR_EL1 + offset outside RAM) the run stops with it
-            handler = self.cpu.take_exception(intno)
-            if handler is None or (not self.cpu.mmu_enabled() and not self.in_ram(handler)):
+            # an SVC, abort, breakpoint or undefined instruction the CPU takes to the guest's
+            # vectors, as it would under Xen; without vectors, or for anything else, the run stops
+            if not (intno in TAKEN and self._has_vectors() and self.cpu.take_exception(intno) is not None):
                 self.stop = (EXCEPTION_NAMES.get(intno, f"exception {intno}"), pc)
                 uc.emu_stop()
             return
@@ -115,34 +124,30 @@ class TrapEntry:
 
     def refresh_fast_path(self) -> None:
         """Let the native hook answer pure hypercalls from its memo only while nothing else could
-        need the trap entry's attention at a hypercall's exit: no tracing or debug-build
-        poisoning, no timer armed, no interrupt pending in the vGIC or raised by the model, the
-        domain simply running."""
+        need the trap entry's attention at a hypercall's exit: no timer armed, no interrupt
+        pending in the vGIC or raised by the model, the domain simply running. (It exists only
+        for runs without tracing, debug-build poisoning or forced preemption.)"""
         xen, irq, d = self.xen, self.irq, self.xen.domain
-        quiet = (self._fast_allowed and not d.is_shutting_down and not d.blocked
-                 and not xen.timers_armed()
+        quiet = (not d.is_shutting_down and not d.blocked and not xen.timers_armed()
                  and (irq is None or (not irq.gic.pending and d.evtchn_irq_raised == irq.seen)))
         self.fast.enable(quiet)
-
-    @property
-    def _fast_allowed(self) -> bool:
-        """What stays the same for a whole run: no tracing, no debug-build poisoning, no forced
-        preemption."""
-        xen = self.xen
-        return not xen.tracing and not self.debug_build and not xen.preempt_every
 
     def on_invalid(self, uc: Uc, _user_data) -> bool:
         """UC_HOOK_INSN_INVALID (AArch32 undefined instructions): an ICC_* MRC/MCR is emulated;
         anything else is taken into the guest's undefined-instruction vector, or, without
         vectors (MMU off, VBAR outside RAM), stops the run."""
+        self.python_entered()
         if self.first_trap is not None:
             self._first()
         pc = self.io.read(self.pc_id)
         if self.irq is not None and self.irq.emulate_sysreg(pc):
             return True
-        if self.cpu.mmu_enabled() or self.in_ram(self.cpu.vector_base() + 4):
-            return self.cpu.take_exception(self.excp_udef) is not None
-        return False
+        return self._has_vectors() and self.cpu.take_exception(self.excp_udef) is not None
+
+    def _has_vectors(self) -> bool:
+        """Whether the guest can take an exception: its MMU is on (the vectors are virtual), or
+        its vector base is in RAM."""
+        return self.cpu.mmu_enabled() or self.in_ram(self.cpu.vector_base())
 
     def _hypercall(self, pc: int, nr: int, args: list[int]) -> None:
         write = self.io.write

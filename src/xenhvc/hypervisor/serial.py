@@ -20,6 +20,10 @@ class SerialRx:
         """Whether more input may still come (stdin not at end of file)."""
         return not getattr(self.source, "eof", True)
 
+    @property
+    def has_room(self) -> bool:
+        return len(self.ring) < SERIAL_RX_SIZE
+
     def poll(self) -> bool:
         """Move what is waiting on the console into the ring; True if anything arrived."""
         room = SERIAL_RX_SIZE - len(self.ring)

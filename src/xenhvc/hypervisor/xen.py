@@ -108,6 +108,12 @@ class Xen:
         if self.serial.poll() and self.domain.privileged:
             self.send_global_virq(Virq.VIRQ_CONSOLE)
 
+    def console_can_wake(self) -> bool:
+        """Whether input typed at the console could still wake this domain: more can come, the
+        ring has room, and it is dom0 with VIRQ_CONSOLE bound."""
+        return (self.serial.open and self.serial.has_room and self.domain.privileged
+                and bool(evtchn_state(self.domain).virq_to_evtchn[Virq.VIRQ_CONSOLE]))
+
     def send_global_virq(self, virq: int) -> None:
         """send_global_virq for the one domain: raise the port the VIRQ is bound to, if any."""
         st = evtchn_state(self.domain)

@@ -22,6 +22,22 @@ ZIMAGE64_MAGIC_V1 = 0x644D5241  # "ARM\x64" at 0x38
 ZIMAGE32_HEADER_LEN = 0x30
 ZIMAGE32_MAGIC = 0x016F2818  # at 0x24; start at 0x28, end at 0x2c
 GZIP_MAGIC = b"\x1f\x8b"
+#: the compressed kernels a zImage may carry, by the magic that starts each stream
+PAYLOAD_MAGICS = (
+    ("gzip", b"\x1f\x8b\x08"),
+    ("xz", b"\xfd7zXZ\x00"),
+    ("lzma", b"\x5d\x00\x00"),
+    ("lzo", b"\x89LZO\x00\r\n\x1a\n"),
+    ("lz4", b"\x02\x21\x4c\x18"),
+)
+
+
+def zimage_code_end(data: bytes) -> int:
+    """Where a zImage's own code (its decompressor) ends at the latest: the first magic of a
+    compressed stream in it, or its end. LZMA's magic (three common bytes) is not looked for, as
+    it turns up in code: an LZMA-compressed kernel's stream counts as code."""
+    found = [i for fmt, magic in PAYLOAD_MAGICS if fmt != "lzma" for i in (data.find(magic),) if i >= 0]
+    return min(found, default=len(data))
 ELF_MAGIC = b"\x7fELF"
 EM_ARM, EM_AARCH64 = 40, 183
 PT_LOAD = 1

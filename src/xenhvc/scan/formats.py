@@ -11,6 +11,7 @@ import zlib
 from pathlib import Path
 
 from ..errors import ImageError, UsageError
+from ..loader.image import PAYLOAD_MAGICS
 from .model import Function, Region, Target
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -149,13 +150,6 @@ def _elf_target(data: bytes, name: str, isa: str | None, notes: list[str]) -> Ta
 # ---- zImage ----------------------------------------------------------------------------------
 
 #: (name, magic) of the payload formats arch/arm/boot/compressed can carry
-PAYLOAD_MAGICS = (
-    ("gzip", b"\x1f\x8b\x08"),
-    ("xz", b"\xfd7zXZ\x00"),
-    ("lzma", b"\x5d\x00\x00"),
-    ("lzo", b"\x89LZO\x00\r\n\x1a\n"),
-    ("lz4", b"\x02\x21\x4c\x18"),
-)
 
 
 class PayloadUnsupported(ImageError):
