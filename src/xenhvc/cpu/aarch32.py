@@ -37,6 +37,8 @@ TTBCR = (15, 0, 2, 0, 2, 0, False)
 TTBR0_32, TTBR1_32 = (15, 0, 2, 0, 0, 0, False), (15, 0, 2, 0, 1, 0, False)
 TTBR0_64, TTBR1_64 = (15, 0, 0, 2, 0, 0, True), (15, 1, 0, 2, 0, 0, True)  # MCRR/MRRC p15, opc1, c2
 TTBCR_EAE = 1 << 31
+#: an LPAE TTBR without its ASID (bits 55:48)
+LPAE_BADDR_MASK = (1 << 48) - 1
 DFSR, IFSR = (15, 0, 5, 0, 0, 0, False), (15, 0, 5, 0, 1, 0, False)
 DFAR, IFAR = (15, 0, 6, 0, 0, 0, False), (15, 0, 6, 0, 2, 0, False)
 SCR_NS, SCR_HCE = 1 << 0, 1 << 8
@@ -177,9 +179,26 @@ class Cpu:
             return walk_lpae(read, va, ttbcr, cpr(*TTBR0_64), cpr(*TTBR1_64))
         return walk_short(read, va, ttbcr, cpr(*TTBR0_32), cpr(*TTBR1_32))
 
-    def code_page_key(self, va: int) -> None:
-        """No remembered code-page translations for AArch32 guests: every fetch walks."""
-        return None
+    def code_page_key(self, va: int):
+        """A key under which the translation of code page ``va`` may be remembered, or None: the
+        part TTBR1 translates (a kernel's, above TTBCR's split), with the MMU on, keyed by the
+        table's address (not an LPAE ASID) and TTBCR. A kernel maps its text once; anything
+        TTBR0 translates (per process) is walked every time."""
+        if not self.mmu_enabled():
+            return None
+        cpr = self.uc.cpr_read
+        ttbcr = cpr(*TTBCR)
+        if ttbcr & TTBCR_EAE:
+            t1sz = (ttbcr >> 16) & 7
+            if not t1sz or va < (1 << 32) - (1 << (32 - t1sz)):
+                return None
+            table = cpr(*TTBR1_64) & LPAE_BADDR_MASK
+        else:
+            n = ttbcr & 7
+            if not n or not va >> (32 - n):
+                return None
+            table = cpr(*TTBR1_32)
+        return va >> 12, table, ttbcr
 
     def mmu_enabled(self) -> bool:
         return bool(self.io.read_cp(c.UC_ARM_REG_CP_REG, self._sctlr) & 1)

@@ -38,14 +38,24 @@ _lib: ctypes.CDLL | None = None
 
 
 def native_hooks_available(uc: Uc) -> bool:
-    return _native is not None and _uclib is not None and uccallback is not None and getattr(uc, "_uch", None) is not None
+    return (_native is not None and _uclib is not None and uccallback is not None
+            and getattr(uc, "_uch", None) is not None and _layouts_match())
 
 
 def _library() -> ctypes.CDLL:
     global _lib
     if _lib is None:
         _lib = ctypes.CDLL(_native.__file__)
+        for fn in (_lib.xenhvc_watch_size, _lib.xenhvc_fastpath_size):
+            fn.restype = ctypes.c_size_t
     return _lib
+
+
+def _layouts_match() -> bool:
+    """The ctypes mirrors have the C structs' sizes (a stale build would not)."""
+    lib = _library()
+    return (lib.xenhvc_watch_size() == ctypes.sizeof(_WatchState)
+            and lib.xenhvc_fastpath_size() == ctypes.sizeof(_FastPathState))
 
 
 def _fn(f) -> int:

@@ -92,3 +92,9 @@ void xenhvc_hvc_hook(void *uc, uint32_t intno, void *user_data)
 slow:
     f->slow(uc, intno, NULL);
 }
+
+/* For the Python side to check its ctypes mirror of the struct. */
+size_t xenhvc_fastpath_size(void)
+{
+    return sizeof(struct xenhvc_fastpath);
+}

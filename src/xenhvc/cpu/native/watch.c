@@ -11,6 +11,7 @@
 
    Unicorn's functions come in as pointers (from the library the Python binding loaded), so this
    links against nothing. */
+#include <stddef.h>
 #include <stdint.h>
 
 typedef int (*uc_reg_read_t)(void *uc, int regid, void *value);
@@ -38,4 +39,10 @@ void xenhvc_watch_block(void *uc, uint64_t address, uint32_t size, void *user_da
     if (w->reg_read(uc, w->reg, &value) != 0 || (value & w->mask))
         return;
     w->on_unmask(uc, address, size, 0);
+}
+
+/* For the Python side to check its ctypes mirror of the struct. */
+size_t xenhvc_watch_size(void)
+{
+    return sizeof(struct xenhvc_watch);
 }
