@@ -216,14 +216,8 @@ class Machine:
         """The vCPU blocked (SCHEDOP_block/poll). Fast-forward to the next timer, or wait for
         console input; stop when nothing can wake it."""
         xen.poll_console()
-        if xen.domain.blocked:
-            when = xen.next_timer_ns()
-            if when is None:
-                if not self._wait_for_console(xen, lambda: not xen.domain.blocked, deadline):
-                    return StopReason(StopKind.IDLE, "the vCPU blocked with no event or timer that could wake it")
-            else:
-                xen.advance_to(when)
-                xen.run_timers()
+        if xen.domain.blocked and not self._sleep(xen, lambda: not xen.domain.blocked, deadline):
+            return StopReason(StopKind.IDLE, "the vCPU blocked with no event or timer that could wake it")
         xen.domain.blocked = False
         if xen.domain.is_shutting_down:
             return StopReason.shutdown(xen.domain.shutdown_reason)
@@ -239,17 +233,22 @@ class Machine:
         assert irq is not None
         xen.poll_console()
         if not irq.events_pending_nomask():
-            when = xen.next_timer_ns()
-            if when is None:
-                if not self._wait_for_console(xen, irq.events_pending_nomask, deadline):
-                    return StopReason(StopKind.IDLE, "the vCPU waits for an interrupt (WFI) that nothing can raise")
-            else:
-                xen.advance_to(when)
-                xen.run_timers()
+            if not self._sleep(xen, irq.events_pending_nomask, deadline):
+                return StopReason(StopKind.IDLE, "the vCPU waits for an interrupt (WFI) that nothing can raise")
             if xen.domain.is_shutting_down:
                 return StopReason.shutdown(xen.domain.shutdown_reason)
         irq.at_stop()
         return None
+
+    def _sleep(self, xen: Xen, woken: Callable[[], bool], deadline: float | None) -> bool:
+        """An idle vCPU: fast-forward Xen's time to the next timer and fire it, or, with no timer
+        armed, wait for console input that wakes it. False if nothing can wake it."""
+        when = xen.next_timer_ns()
+        if when is None:
+            return self._wait_for_console(xen, woken, deadline)
+        xen.advance_to(when)
+        xen.run_timers()
+        return True
 
     @staticmethod
     def _wait_for_console(xen: Xen, woken: Callable[[], bool], deadline: float | None) -> bool:
