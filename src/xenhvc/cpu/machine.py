@@ -19,7 +19,7 @@ from . import aarch32, aarch64
 from .gic import VGic
 from .guestmem import GuestMemory
 from .irq import IrqDelivery
-from .native import FastPath, native_hooks_available
+from .native import FastPath, WallTimer, native_hooks_available
 from .trap import TrapEntry
 
 #: the Unicorn glue for each guest architecture; chosen once, here
@@ -56,6 +56,8 @@ class Machine:
         self.cpu.read_ram_u32 = self.mem.ram_u32
         self.trap: TrapEntry | None = None
         self.irq: IrqDelivery | None = None
+        #: the run's time limit (native); without it, Unicorn's emu_start timeout
+        self.timer = WallTimer(self.uc) if native_hooks_available(self.uc) else None
         self.start = 0
         #: generic-timer accesses rewritten in the image (see cpu.sysreg.timer_udf)
         self.timer_sites = 0
@@ -165,7 +167,7 @@ class Machine:
             if self.trap.fast is not None:
                 self.trap.refresh_fast_path()
             try:
-                self.uc.emu_start(pc, until, timeout=slice_us, count=count)
+                self._emulate(pc, until, slice_us, count)
             except UcError as e:
                 return self._fault(e)
             if self._late_patch_due:
@@ -197,6 +199,19 @@ class Machine:
             if deadline is not None and time.monotonic() >= deadline:
                 return StopReason(StopKind.TIME_LIMIT, f"time limit reached ({limits.timeout:g} s)")
             pc = self.cpu.resume_address()
+
+    def _emulate(self, pc: int, until: int, slice_us: int, count: int) -> None:
+        """One emu_start, stopped after ``slice_us`` microseconds (0: no limit)."""
+        timer = self.timer
+        if timer is None:
+            self.uc.emu_start(pc, until, timeout=slice_us, count=count)
+            return
+        if slice_us:
+            timer.arm(slice_us)
+        try:
+            self.uc.emu_start(pc, until, count=count)
+        finally:
+            timer.disarm()
 
     def _slice_us(self, xen: Xen, deadline: float | None) -> int:
         limit = SLICE_US

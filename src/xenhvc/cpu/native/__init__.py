@@ -11,11 +11,16 @@ with any other hook):
 - ``FastPath``: the interrupt hook; answers a hypercall the model marked pure from a memo of its
   own earlier answers, and hands everything else to the Python trap entry (cpu/trap.py).
 
+And one that is not a hook: ``WallTimer`` (timer.c), the run's time limit, which stops the
+emulator as Unicorn's own emu_start timeout does, without its thread that polls the clock every
+2 microseconds.
+
 ``native_hooks_available()`` is False when the extension was not built or the Unicorn binding
 has another layout; the machine then uses Python hooks only."""
 from __future__ import annotations
 
 import ctypes
+import weakref
 from typing import Callable
 
 from unicorn import UC_HOOK_BLOCK, UC_HOOK_INTR, Uc
@@ -48,6 +53,11 @@ def _library() -> ctypes.CDLL:
         _lib = ctypes.CDLL(_native.__file__)
         for fn in (_lib.xenhvc_watch_size, _lib.xenhvc_fastpath_size):
             fn.restype = ctypes.c_size_t
+        _lib.xenhvc_timer_new.restype = ctypes.c_void_p
+        _lib.xenhvc_timer_new.argtypes = [ctypes.c_void_p]
+        _lib.xenhvc_timer_arm.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint64]
+        _lib.xenhvc_timer_disarm.argtypes = [ctypes.c_void_p]
+        _lib.xenhvc_timer_free.argtypes = [ctypes.c_void_p]
     return _lib
 
 
@@ -159,3 +169,23 @@ class FastPath:
         m = memo[self._next]
         self._next = (self._next + 1) % MEMO_SIZE
         m.used, m.nr, m.a0, m.a1, m.result = 1, nr, a0, a1, result
+
+
+class WallTimer:
+    """Stops ``uc``'s emulation after a number of microseconds unless disarmed first: around
+    each emu_start, ``arm(us)`` before and ``disarm()`` after (True if it fired). One sleeping
+    thread per timer, ended when the timer is collected."""
+
+    def __init__(self, uc: Uc):
+        lib = _library()
+        self.uc = uc
+        self._timer = lib.xenhvc_timer_new(_fn(_uclib.uc_emu_stop))
+        if not self._timer:
+            raise RuntimeError("cannot start the timer thread")
+        self._finalizer = weakref.finalize(self, lib.xenhvc_timer_free, self._timer)
+
+    def arm(self, us: int) -> None:
+        _lib.xenhvc_timer_arm(self._timer, self.uc._uch, us)
+
+    def disarm(self) -> bool:
+        return bool(_lib.xenhvc_timer_disarm(self._timer))
