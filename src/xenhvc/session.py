@@ -60,6 +60,8 @@ class RunResult:
     initrd: tuple[int, int] | None = None  # (start, end) as /chosen describes it
     #: hypercalls the native fast path answered from its memo of the model's pure answers
     fast_hypercalls: int = 0
+    #: counter reads (CNTVCT/CNTPCT, AArch64) the native hook answered
+    native_counter_reads: int = 0
 
     @property
     def exit_code(self) -> int:
@@ -78,8 +80,11 @@ def run_image(image: str | Path | bytes | KernelImage, config: RunConfig = RunCo
               on_console: Callable[[bytes], None] | None = None,
               on_log: Callable[[str], None] | None = None,
               on_warning: Callable[[str], None] | None = None,
-              on_trace: Callable[[TraceRecord], None] | None = None) -> RunResult:
-    """Load ``image`` the way Xen's domain builder does and run it until it stops."""
+              on_trace: Callable[[TraceRecord, int], None] | None = None) -> RunResult:
+    """Load ``image`` the way Xen's domain builder does and run it until it stops.
+
+    ``on_trace(record, count)`` gets the trace as it happens: ``count`` calls in a row that
+    each made ``record`` (more than one where the same pure call repeats)."""
     from .cpu.machine import Limits, Machine  # Unicorn is imported only when something runs
 
     kernel = _as_image(image)
@@ -134,7 +139,8 @@ def run_image(image: str | Path | bytes | KernelImage, config: RunConfig = RunCo
                          "which this installation lacks: reinstall with a C compiler present")
     stop = machine.run(xen, Limits(config.max_instructions, config.timeout or None))
     return RunResult(bytes(sinks.console), stop, tuple(xen.trace), tuple(sinks.log), tuple(sinks.warnings), kernel,
-                     layout.entry, layout.dtb_addr, dt_spec.initrd, machine.fast_hypercalls)
+                     layout.entry, layout.dtb_addr, dt_spec.initrd, machine.fast_hypercalls,
+                     machine.native_counter_reads)
 
 
 def _seeds(deterministic: bool) -> tuple[bytes, bytes]:

@@ -79,6 +79,31 @@ def test_trace_to_stderr_golden(tmp_path):
     check_golden("unknown.stderr", err)
 
 
+REPEATED = """
+    ldr x9, =5000
+1:  mov x0, #0
+    mov x1, #0
+    mov x16, #17
+    hvc #0xea1
+    subs x9, x9, #1
+    bne 1b
+    shutdown 0
+    .ltorg
+"""
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_a_repeated_call_has_a_line_each_in_the_trace(tmp_path, fmt):
+    # 5000 calls, answered natively after the first: still 5000 lines (written in 64 KiB blocks)
+    image, trace = tmp_path / "g.Image", tmp_path / "trace"
+    image.write_bytes(assemble_guest("a64", REPEATED))
+    rc, _, _ = run_cli("run", str(image), "--trace", str(trace), "--trace-format", fmt)
+    lines = trace.read_text().splitlines()
+    assert rc == 0 and len(lines) == 5001
+    assert len(set(lines[:5000])) == 1 and "SCHEDOP_shutdown" in lines[5000]
+    assert "xen_version(XENVER_version, NULL) = 0x40011" in lines[0]
+
+
 def test_help_documents_exit_codes():
     rc, out, err = run_cli("run", "--help")
     assert rc == 0

@@ -1,6 +1,7 @@
 """The native fast path (cpu/native/hvc.c): a hypercall the model marked pure (Xen.pure) is answered
 again from a memo of the model's own answer, with the same result in x0/r0, and nothing else is:
-not while tracing, not on a debug build, not for calls that change state."""
+not on a debug build, not for calls that change state. A traced run gets the same trace either
+way: the memo's answers are logged and become repeats of the model's record."""
 import pytest
 
 from xenhvc import ExitCode, RunConfig
@@ -96,8 +97,84 @@ def test_each_argument_pair_has_its_own_answer():
 
 def test_tracing_sees_every_call():
     r = run_guest(_loop("a64"), RunConfig(trace=True, timeout=10))
-    assert r.stop.exit_code is ExitCode.POWEROFF and r.fast_hypercalls == 0
+    # traced, the memo is per call site: the loop's first call is the model's too
+    assert r.stop.exit_code is ExitCode.POWEROFF and r.fast_hypercalls == N - 1
     assert sum(t.name == "xen_version" for t in r.trace) == N + 1
+
+
+# Three call sites a round: A and C the same call at two PCs, B other arguments (so every call
+# starts a new run in the native log, which fills: 3 * ROUNDS > LOG_SIZE); a console write (not
+# pure: the model's own record) every 64 rounds; an unknown number (traced with its registers).
+ROUNDS = 700
+TRACED = f"""
+    ldr x9, ={ROUNDS}
+1:  mov x0, #0
+    mov x1, #0
+    mov x16, #17
+    hvc #0xea1
+    mov x0, #0
+    mov x1, #1
+    mov x16, #17
+    hvc #0xea1
+    mov x0, #0
+    mov x1, #0
+    mov x16, #17
+    hvc #0xea1
+    mov x0, #1
+    mov x1, #2
+    mov x2, #3
+    mov x16, #99
+    hvc #0xea1
+    and x3, x9, #63
+    cbnz x3, 2f
+    mov x0, #0
+    mov x1, #1
+    adr x2, ch
+    xen_hypercall __HYPERVISOR_console_io
+2:  subs x9, x9, #1
+    bne 1b
+    shutdown 0
+    .ltorg
+ch: .ascii "x"
+    .balign 4
+"""
+
+
+def _traced_python_only(image, monkeypatch):
+    from xenhvc.cpu import machine
+    with monkeypatch.context() as m:
+        m.setattr(machine, "native_hooks_available", lambda uc: False)
+        return run_guest(image, RunConfig(trace=True, timeout=30))
+
+
+def test_a_traced_run_has_the_same_trace_natively_as_through_python(monkeypatch):
+    image = assemble_guest("a64", TRACED)
+    native = run_guest(image, RunConfig(trace=True, timeout=30))
+    python = _traced_python_only(image, monkeypatch)
+    assert native.fast_hypercalls > 2 * ROUNDS and python.fast_hypercalls == 0
+    assert native.stop.exit_code is python.stop.exit_code is ExitCode.POWEROFF
+    assert native.console == python.console == b"x" * (ROUNDS // 64)
+    assert len(native.trace) == len(python.trace) == 4 * ROUNDS + ROUNDS // 64 + 1
+    assert [t.json() for t in native.trace] == [t.json() for t in python.trace]
+    # the two sites of the same call keep their own addresses
+    assert len({t.pc for t in native.trace if t.args_text == "XENVER_version, NULL"}) == 2
+
+
+def test_on_trace_gets_repeats_in_order(monkeypatch):
+    from xenhvc.session import run_image
+    image = assemble_guest("a64", TRACED.replace(f"={ROUNDS}", "=130"))
+    seen = []
+    r = run_image(image, RunConfig(timeout=30), on_trace=lambda record, count: seen.append((record, count)))
+    assert [t for t, n in seen for _ in range(n)] == list(r.trace)
+    assert len(r.trace) == 4 * 130 + 130 // 64 + 1
+
+
+def test_repeats_of_one_call_are_one_record_with_a_count():
+    from xenhvc.session import run_image
+    seen = []
+    r = run_image(_loop("a64"), RunConfig(timeout=10), on_trace=lambda record, count: seen.append((record.name, count)))
+    assert seen[:3] == [("xen_version", 1), ("xen_version", 1), ("xen_version", N - 1)]
+    assert r.fast_hypercalls == N - 1
 
 
 def test_a_debug_build_poisons_after_every_call():

@@ -6,7 +6,7 @@ import struct
 
 import pytest
 
-from xenhvc import StopKind
+from xenhvc import RunConfig, StopKind
 from xenhvc.cpu.aarch64 import Cpu
 from xenhvc.cpu.sysreg import decode_a64, timer_udf
 from xenhvc.hypervisor.vtimer import CTL_ENABLE, CTL_IMASK, CTL_ISTATUS, VTimers
@@ -162,6 +162,77 @@ def test_virtual_timer_interrupt_reaches_the_irq_vector(wait):
     assert ctl == CTL_ENABLE | CTL_IMASK | CTL_ISTATUS  # masked by Xen when injected
     assert after >= cval
     assert any(r.text().startswith("IRQ 27") for r in result.trace)
+
+
+COUNTER_LOOP = """
+    mov     x9, #2000
+    mov     x20, #0                 // the last count
+    mov     x21, #0                 // reads that went backwards
+1:  mrs     x1, cntvct_el0          // native
+    mrs     x3, cntv_tval_el0       // the model's: CVAL (0) - count
+    neg     w3, w3                  // the model's count (its low 32 bits: it is small)
+    mrs     x2, cntpct_el0          // native
+    cmp     x1, x20
+    cinc    x21, x21, lo
+    cmp     x3, x1
+    cinc    x21, x21, lo
+    cmp     x2, x3
+    cinc    x21, x21, lo
+    mov     x20, x2
+    mov     x0, #0
+    mov     x1, #0
+    mov     x16, #17                // a hypercall between reads: Python, at its own time
+    hvc     #0xea1
+    subs    x9, x9, #1
+    bne     1b
+    mov     x22, #0
+    mov     x23, #0
+    mov     x24, #0
+"""
+BUF = """
+    .ltorg
+    .balign 8
+buf: .space 64
+"""
+
+
+def test_counter_reads_are_answered_natively_and_never_go_back():
+    image = assemble_guest("a64", COUNTER_LOOP + _print_regs(5) + BUF)
+    result = run_guest(image, RunConfig(timeout=20))
+    last, backwards, *_ = _values(result, 5)
+    assert backwards == 0 and 0 < last < 62_500_000 * 20
+    assert result.native_counter_reads == 4000
+
+
+def test_deterministic_counter_reads_stay_with_the_model():
+    # the instruction clock is the model's: no native answers, and the same counts every run
+    image = assemble_guest("a64", COUNTER_LOOP + _print_regs(5) + BUF)
+    runs = [run_guest(image, RunConfig(timeout=20, deterministic=True)) for _ in range(2)]
+    assert runs[0].native_counter_reads == 0 and runs[0].console == runs[1].console
+    assert _values(runs[0], 5)[1] == 0
+
+
+def test_a_timer_fires_at_the_first_counter_read_past_its_deadline():
+    # the spinning guest's reads are native until the deadline; the read at it goes to Python,
+    # which fires the timer there
+    image = assemble_guest("a64", SETUP + f"""
+    ldr     x1, =125000
+    msr     cntv_tval_el0, x1
+    mov     x1, #1
+    msr     cntv_ctl_el0, x1
+    mrs     x23, cntv_cval_el0
+    msr     daifclr, #2
+    mov     x24, #0
+1:  mrs     x25, cntvct_el0
+    add     x24, x24, #1
+    cbz     x21, 1b
+    msr     daifset, #2
+    {_print_regs(5)}
+""" + VECTORS)
+    result = run_guest(image, RunConfig(timeout=20))
+    intid, taken, ctl, cval, reads = _values(result, 5)
+    assert (intid, taken) == (27, 1) and ctl == CTL_ENABLE | CTL_IMASK | CTL_ISTATUS
+    assert result.native_counter_reads >= reads - 1 > 100
 
 
 def test_wfi_with_masked_irqs_wakes_and_takes_the_irq_after_unmask():

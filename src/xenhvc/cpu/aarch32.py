@@ -179,6 +179,11 @@ class Cpu:
             return walk_lpae(read, va, ttbcr, cpr(*TTBR0_64), cpr(*TTBR1_64))
         return walk_short(read, va, ttbcr, cpr(*TTBR0_32), cpr(*TTBR1_32))
 
+    @staticmethod
+    def counter_reads() -> None:
+        """AArch32 counter reads (MRRC) reach Python (UC_HOOK_INSN_INVALID), not the native hook."""
+        return None
+
     def code_page_key(self, va: int):
         """A key under which the translation of code page ``va`` may be remembered, or None: the
         part TTBR1 translates (a kernel's, above TTBCR's split), with the MMU on, keyed by the

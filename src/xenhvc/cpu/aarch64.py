@@ -10,7 +10,9 @@ from ..hypervisor.context import GuestFault
 from .fault import HSR_IL, CpuKind, FaultReader
 from .regio import RegIO
 from .stage1 import walk_aarch64
-from .sysreg import ID_MRS, SysregAccess, decode_a64, rewrite_words, timer_udf
+from ..hypervisor.vtimer import NS_PER_TICK
+from .native import CounterReads
+from .sysreg import COUNTER_READ_MASK, COUNTER_READ_UDF, ID_MRS, SysregAccess, decode_a64, rewrite_words, timer_udf
 from ..arch import aarch64
 
 ARCH = aarch64.ARCH
@@ -220,6 +222,12 @@ class Cpu:
         io = self.io
         return walk_aarch64(read, va, io.read_cp(c.UC_ARM64_REG_CP_REG, self._tcr),
                             io.read(c.UC_ARM64_REG_TTBR0_EL1), io.read(c.UC_ARM64_REG_TTBR1_EL1))
+
+    @staticmethod
+    def counter_reads() -> CounterReads:
+        """For the native hook: the counter reads the loader rewrote (timer_udf)."""
+        return CounterReads(EXCP_UDEF, COUNTER_READ_UDF, COUNTER_READ_MASK, NS_PER_TICK,
+                            tuple(REGS[f"x{n}"] for n in range(31)), c.UC_ARM64_REG_PC)
 
     def id_register(self, name: str) -> int:
         """An ID register as a guest reads it under Xen on the oracle's host (sysreg.ID_REGS)."""

@@ -122,6 +122,11 @@ class Machine:
         return self.trap.fast.hits if self.trap is not None and self.trap.fast is not None else 0
 
     @property
+    def native_counter_reads(self) -> int:
+        """Counter reads the native hook answered (native.FastPath)."""
+        return self.trap.fast.counter_reads if self.trap is not None and self.trap.fast is not None else 0
+
+    @property
     def counts_instructions(self) -> bool:
         return self.irq is not None and self.irq.native is not None and self.irq.native.installed
 
@@ -133,14 +138,17 @@ class Machine:
         if self._late_patch_end is not None:
             self.trap.first_trap = self._request_late_patch
         # the native fast path, for runs where a hypercall's answer may come from the memo: no
-        # tracing, no debug-build poisoning, no forced preemption
-        if native_hooks_available(self.uc) and not (xen.tracing or debug_build or xen.preempt_every):
+        # debug-build poisoning, no forced preemption (traced, it logs the calls it answers)
+        if native_hooks_available(self.uc) and not (debug_build or xen.preempt_every):
             arch, regs = self.cpu.arch, self.regs
             self.trap.fast = FastPath(
                 self.uc, lambda intno: self.trap.on_interrupt(self.uc, intno, None), excp_hvc=self.cpu.excp_hvc,
                 pc=regs["pc"], nr=regs[arch.number_reg], args=(regs[arch.arg_regs[0]], regs[arch.arg_regs[1]]),
                 result=regs[arch.result_reg], syndrome=self.cpu.syndrome_reg, sctlr_cp=self.cpu.sctlr_cp[0],
-                word_mask=arch.word_mask)
+                word_mask=arch.word_mask, on_repeat=xen.record_repeats if xen.tracing else None,
+                counter=self.cpu.counter_reads())
+            if xen.tracing:
+                xen.before_record = self.trap.fast.drain
         else:
             self.uc.hook_add(UC_HOOK_INTR, self.trap.on_interrupt)
         # the vGIC where the device tree puts it; dom0 sees the host's interrupt-ID bits, a domU 10
@@ -212,6 +220,8 @@ class Machine:
             self.uc.emu_start(pc, until, count=count)
         finally:
             timer.disarm()
+            if self.trap is not None and self.trap.fast is not None:
+                self.trap.fast.drain()  # the calls it answered, before anything the run loop records
 
     def _slice_us(self, xen: Xen, deadline: float | None) -> int:
         limit = SLICE_US

@@ -48,6 +48,8 @@ TIMER_ENCODINGS = {(14, 0, 1): 0, (14, 0, 2): 1, (14, 2, 0): 2, (14, 2, 1): 3, (
 #: UDF #imm16 (0x0000xxxx) with imm16 = TIMER_UDF_TAG | read << 8 | register << 5 | Rt
 TIMER_UDF_TAG = 0xE000
 TIMER_UDF_MASK = 0xFFFFFE00
+#: the UDFs that read CNTPCT or CNTVCT (registers 0 and 1), whatever Rt: answered natively
+COUNTER_READ_UDF, COUNTER_READ_MASK = TIMER_UDF_TAG | 1 << 8, 0xFFFFFFC0
 
 
 #: ID registers Xen traps (HCR_EL2.TID3) and answers from its guest_cpuinfo where Unicorn's

@@ -69,12 +69,20 @@ class TrapEntry:
 
     def python_entered(self) -> None:
         """Any Python hook may change what the native fast path relies on (an armed timer, a
-        pending interrupt): it stays off until the next hypercall exit or the next run."""
-        if self.fast is not None:
-            self.fast.enable(False)
+        pending interrupt): it stays off until the next hypercall exit or the next run. And in
+        a traced run, the calls it answered come before anything Python records or prints."""
+        fast = self.fast
+        if fast is not None:
+            fast.enable(False)
+            fast.drain()
 
     def on_interrupt(self, uc: Uc, intno: int, _user_data) -> None:
         self.python_entered()
+        self._on_interrupt(uc, intno)
+        if self.fast is not None:
+            self.refresh_fast_path()
+
+    def _on_interrupt(self, uc: Uc, intno: int) -> None:
         if self.first_trap is not None:
             self._first()
         if intno == self.excp_hvc:
@@ -119,18 +127,23 @@ class TrapEntry:
             gic = irq.gic
             if d.evtchn_irq_raised != irq.seen or gic.pending & gic.enabled or irq.timers.due():
                 irq.at_exact_point()
-        if self.fast is not None:
-            self.refresh_fast_path()
 
     def refresh_fast_path(self) -> None:
         """Let the native hook answer pure hypercalls from its memo only while nothing else could
         need the trap entry's attention at a hypercall's exit: no timer armed, no interrupt
         pending in the vGIC or raised by the model, the domain simply running. (It exists only
-        for runs without tracing, debug-build poisoning or forced preemption.)"""
+        for runs without debug-build poisoning or forced preemption.) And counter reads, which
+        are delivery points too (IrqDelivery.at_exact_point), only while that would do nothing:
+        no interrupt the vGIC could signal, no edge to latch, and until the next timer."""
         xen, irq, d = self.xen, self.irq, self.xen.domain
-        quiet = (not d.is_shutting_down and not d.blocked and not xen.timers_armed()
+        running = not d.is_shutting_down and not d.blocked
+        quiet = (running and not xen.timers_armed()
                  and (irq is None or (not irq.gic.pending and d.evtchn_irq_raised == irq.seen)))
-        self.fast.enable(quiet)
+        fast = self.fast
+        fast.enable(quiet)
+        if (running and irq is not None and self.first_trap is None and not irq.check_requested
+                and d.evtchn_irq_raised == irq.seen and not irq.timers.raised and not irq.gic.can_signal()):
+            fast.enable_counter(xen.host_clock_base_ns(), xen.next_timer_ns())
 
     def on_invalid(self, uc: Uc, _user_data) -> bool:
         """UC_HOOK_INSN_INVALID (AArch32 undefined instructions): an ICC_* MRC/MCR is emulated;
@@ -154,10 +167,15 @@ class TrapEntry:
         spec = ARM_TABLE.get(nr)
         arity = spec.arity if spec is not None else (5 if self.xen.tracing else 0)
         raw = tuple(args[:arity])
-        result = self.xen.hypercall(nr, raw, pc - 4)
+        xen = self.xen
+        result = xen.hypercall(nr, raw, pc - 4)
         write(self.result_id, result & self.mask)
-        if self.fast is not None and self.xen.pure(nr, raw):
-            self.fast.remember(nr, args[0] & self.mask, args[1] & self.mask, result)
+        fast = self.fast
+        if fast is not None and xen.pure(nr, raw):
+            if not fast.tracing:
+                fast.remember(nr, args[0] & self.mask, args[1] & self.mask, result)
+            elif spec is not None and spec.arity <= 2:  # the memo's key is the record's arguments
+                fast.remember(nr, args[0] & self.mask, args[1] & self.mask, result, pc, xen.trace[-1])
         continuation = self.xen.continuation
         if continuation is not None:
             # preempted: the number and argument registers say how to go on, and the guest

@@ -59,7 +59,7 @@ class Xen:
     def __init__(self, arch: Arch, build: XenBuild, domain: Domain, mem: GuestMemory, vcpu: VcpuControl,
                  console_out: Callable[[bytes], None], console_in: ConsoleInput,
                  log: Callable[[str], None], tracing: bool = False, warn: Callable[[str], None] | None = None,
-                 on_trace: Callable[[TraceRecord], None] | None = None, memory_pages: int = 0,
+                 on_trace: Callable[[TraceRecord, int], None] | None = None, memory_pages: int = 0,
                  preempt_every: int = 0, clock: Callable[[], int] | None = None):
         self.arch = arch
         self.build = build
@@ -69,6 +69,9 @@ class Xen:
         self.tracing = tracing
         self.trace: list[TraceRecord] = []
         self.on_trace = on_trace
+        #: called before the model records anything: the trap layer's records of calls it
+        #: answered itself come first
+        self.before_record: Callable[[], None] | None = None
         #: the source of Xen system time: the host's monotonic clock, or (--deterministic) one
         #: derived from the guest code run
         self._clock = clock or time.monotonic_ns
@@ -129,6 +132,10 @@ class Xen:
     def now_ns(self) -> int:
         """Xen system time: nanoseconds since boot (fast-forwarded over idle periods)."""
         return self._clock() - self._boot_ns + self._time_offset_ns
+
+    def host_clock_base_ns(self) -> int | None:
+        """now_ns() - time.monotonic_ns(), while Xen's clock is the host's (not --deterministic)."""
+        return self._time_offset_ns - self._boot_ns if self._clock is time.monotonic_ns else None
 
     def advance_to(self, when_ns: int) -> None:
         self._time_offset_ns += max(0, when_ns - self.now_ns())
@@ -230,8 +237,9 @@ class Xen:
     def pure(self, nr: int, raw_args: tuple[int, ...]) -> bool:
         """Whether the answer to this call depends only on its number and arguments and the
         call changes nothing: a number outside the Arm table (-ENOSYS), or a sub-op its handler
-        lists as pure. Never while tracing (every call is a record) or with preemption forced."""
-        if self.tracing or self.preempt_every:
+        lists as pure. Never with preemption forced. (A traced run repeats the first call's
+        record for each answer the trap layer gives from its memo.)"""
+        if self.preempt_every:
             return False
         if nr not in ARM_TABLE:
             return True
@@ -271,6 +279,16 @@ class Xen:
                                      (), pc))
 
     def _record(self, record: TraceRecord) -> None:
-        self.trace.append(record)
+        if self.before_record is not None:
+            self.before_record()
+        self.record_repeats(record, 1)
+
+    def record_repeats(self, record: TraceRecord, count: int) -> None:
+        """``count`` calls in a row that each made ``record`` (the trap layer's native fast path
+        answers repeated pure calls from a memo of the model's record of the first)."""
+        if count == 1:
+            self.trace.append(record)
+        else:
+            self.trace.extend([record] * count)
         if self.on_trace:
-            self.on_trace(record)
+            self.on_trace(record, count)

@@ -9,7 +9,8 @@ with any other hook):
   with IRQs unmasked (cpu/irq.py); arming is a flag, so no translation-cache flush. It also counts
   the guest code run, the clock of --deterministic runs.
 - ``FastPath``: the interrupt hook; answers a hypercall the model marked pure from a memo of its
-  own earlier answers, and hands everything else to the Python trap entry (cpu/trap.py).
+  own earlier answers, and an AArch64 guest's counter reads from the clock, and hands everything
+  else to the Python trap entry (cpu/trap.py).
 
 And one that is not a hook: ``WallTimer`` (timer.c), the run's time limit, which stops the
 emulator as Unicorn's own emu_start timeout does, without its thread that polls the clock every
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import ctypes
 import weakref
+from dataclasses import dataclass
 from typing import Callable
 
 from unicorn import UC_HOOK_BLOCK, UC_HOOK_INTR, Uc
@@ -39,6 +41,7 @@ except ImportError:  # pragma: no cover - built without a C compiler
 BlockCallback = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint32, ctypes.c_void_p)
 IntrCallback = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_void_p)
 MEMO_SIZE = 16
+LOG_SIZE = 1024
 _lib: ctypes.CDLL | None = None
 
 
@@ -127,7 +130,11 @@ class UnmaskWatch:
 
 class _Memo(ctypes.Structure):
     _fields_ = [("used", ctypes.c_uint64), ("nr", ctypes.c_uint64), ("a0", ctypes.c_uint64),
-                ("a1", ctypes.c_uint64), ("result", ctypes.c_int64)]
+                ("a1", ctypes.c_uint64), ("pc", ctypes.c_uint64), ("result", ctypes.c_int64)]
+
+
+class _Repeat(ctypes.Structure):
+    _fields_ = [("slot", ctypes.c_uint32), ("count", ctypes.c_uint32)]
 
 
 class _FastPathState(ctypes.Structure):
@@ -136,39 +143,110 @@ class _FastPathState(ctypes.Structure):
                 ("slow", ctypes.c_void_p), ("excp_hvc", ctypes.c_int32), ("enabled", ctypes.c_int32),
                 ("pc_reg", ctypes.c_int32), ("nr_reg", ctypes.c_int32), ("a0_reg", ctypes.c_int32),
                 ("a1_reg", ctypes.c_int32), ("result_reg", ctypes.c_int32), ("syndrome_reg", ctypes.c_int32),
-                ("sctlr_reg", ctypes.c_int32), ("pad", ctypes.c_int32), ("word_mask", ctypes.c_uint64),
-                ("hits", ctypes.c_uint64), ("memo", _Memo * MEMO_SIZE)]
+                ("sctlr_reg", ctypes.c_int32), ("tracing", ctypes.c_int32), ("word_mask", ctypes.c_uint64),
+                ("hits", ctypes.c_uint64), ("memo", _Memo * MEMO_SIZE), ("log_len", ctypes.c_uint32),
+                ("pad", ctypes.c_uint32), ("log", _Repeat * LOG_SIZE),
+                ("vmem_read", ctypes.c_void_p), ("excp_udef", ctypes.c_int32), ("counter_enabled", ctypes.c_int32),
+                ("base_ns", ctypes.c_int64), ("deadline_ns", ctypes.c_int64), ("udf_bits", ctypes.c_uint32),
+                ("udf_mask", ctypes.c_uint32), ("ns_per_tick", ctypes.c_uint32), ("pad2", ctypes.c_uint32),
+                ("xreg", ctypes.c_int32 * 31), ("pc_reg64", ctypes.c_int32), ("counter_reads", ctypes.c_uint64)]
+
+
+@dataclass(frozen=True)
+class CounterReads:
+    """What the interrupt hook needs to answer an AArch64 guest's counter reads: the UDFs that
+    stand for them (``insn & udf_mask == udf_bits``, Rt in bits 4:0), the counter's tick, and
+    the registers."""
+    excp_udef: int
+    udf_bits: int
+    udf_mask: int
+    ns_per_tick: int
+    xregs: tuple[int, ...]  # x0..x30
+    pc: int
 
 
 class FastPath:
     """The interrupt hook with the pure-hypercall memo in front of ``slow`` (the Python trap
-    entry, called as slow(intno))."""
+    entry, called as slow(intno)).
+
+    With ``on_repeat`` (a traced run), each memo entry carries the trace record of its call and
+    the hook logs its answers; ``drain`` hands them to on_repeat(record, count), in order, and
+    must be called before the Python side records anything itself."""
 
     def __init__(self, uc: Uc, slow: Callable[[int], None], *, excp_hvc: int, pc: int, nr: int, args: tuple[int, int],
-                 result: int, syndrome: int | None, sctlr_cp: int, word_mask: int):
+                 result: int, syndrome: int | None, sctlr_cp: int, word_mask: int,
+                 on_repeat: Callable[[object, int], None] | None = None, counter: CounterReads | None = None):
         self._callback = uccallback(uc, IntrCallback)(lambda _uc, intno, _ud: slow(intno))
         self.state = _FastPathState(_fn(_uclib.uc_reg_read), _fn(_uclib.uc_reg_write), _fn(_uclib.uc_mem_read),
                                     _fn(self._callback), excp_hvc, 0, pc, nr, args[0], args[1], result,
-                                    -1 if syndrome is None else syndrome, sctlr_cp, 0, word_mask, 0)
+                                    -1 if syndrome is None else syndrome, sctlr_cp, int(on_repeat is not None),
+                                    word_mask, 0)
+        state = self.state
+        state.excp_udef = -1
+        if counter is not None:
+            state.vmem_read = _fn(_uclib.uc_vmem_read)
+            state.excp_udef, state.udf_bits, state.udf_mask = counter.excp_udef, counter.udf_bits, counter.udf_mask
+            state.ns_per_tick, state.pc_reg64 = counter.ns_per_tick, counter.pc
+            state.xreg[:] = counter.xregs
         self.handle = _hook_add(uc, UC_HOOK_INTR, _library().xenhvc_hvc_hook, self.state)
         self._next = 0
+        self.on_repeat = on_repeat
+        #: the trace record each memo entry stands for (traced runs)
+        self.records: list[object] = [None] * MEMO_SIZE
+
+    @property
+    def tracing(self) -> bool:
+        return self.on_repeat is not None
+
+    def drain(self) -> None:
+        """Hand the logged answers to on_repeat, oldest first, and empty the log."""
+        state = self.state
+        n = state.log_len
+        if not n:
+            return
+        state.log_len = 0
+        records = self.records
+        for run in state.log[:n]:
+            self.on_repeat(records[run.slot], run.count)
 
     @property
     def hits(self) -> int:
         return self.state.hits
 
-    def enable(self, on: bool) -> None:
-        self.state.enabled = int(on)
+    @property
+    def counter_reads(self) -> int:
+        return self.state.counter_reads
 
-    def remember(self, nr: int, a0: int, a1: int, result: int) -> None:
-        """The model's answer for (nr, a0, a1), which depends on nothing else and changed nothing."""
+    def enable(self, on: bool) -> None:
+        """Answer pure hypercalls from the memo (or not); off also turns counter reads off."""
+        self.state.enabled = int(on)
+        if not on:
+            self.state.counter_enabled = 0
+
+    def enable_counter(self, base_ns: int | None, deadline_ns: int | None) -> None:
+        """Answer counter reads with Xen system time = CLOCK_MONOTONIC + ``base_ns``, until
+        ``deadline_ns`` (the next Xen timer); ``base_ns`` None: don't."""
+        state = self.state
+        if base_ns is None or state.excp_udef < 0:
+            state.counter_enabled = 0
+            return
+        state.base_ns = base_ns
+        state.deadline_ns = (1 << 63) - 1 if deadline_ns is None else deadline_ns
+        state.counter_enabled = 1
+
+    def remember(self, nr: int, a0: int, a1: int, result: int, pc: int = 0, record: object = None) -> None:
+        """The model's answer for (nr, a0, a1), which depends on nothing else and changed nothing;
+        traced, also the PC of the trap (the address after the HVC) and the call's record."""
         memo = self.state.memo
         for m in memo:
-            if m.used and (m.nr, m.a0, m.a1) == (nr, a0, a1):
+            if m.used and (m.nr, m.a0, m.a1) == (nr, a0, a1) and (not self.tracing or m.pc == pc):
                 return
-        m = memo[self._next]
-        self._next = (self._next + 1) % MEMO_SIZE
-        m.used, m.nr, m.a0, m.a1, m.result = 1, nr, a0, a1, result
+        self.drain()  # the log may name the entry replaced
+        slot = self._next
+        self._next = (slot + 1) % MEMO_SIZE
+        m = memo[slot]
+        m.used, m.nr, m.a0, m.a1, m.pc, m.result = 1, nr, a0, a1, pc, result
+        self.records[slot] = record
 
 
 class WallTimer:
