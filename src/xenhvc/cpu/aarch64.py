@@ -43,6 +43,9 @@ PSR_F, PSR_I, PSR_A, PSR_D = 0x40, 0x80, 0x100, 0x200
 PSR_GUEST64_INIT = PSR_A | PSR_F | PSR_I | PSR_MODE_EL1H
 #: the register and bit that mask IRQs (for the native unmask watch)
 IRQ_MASK = (c.UC_ARM64_REG_PSTATE, PSR_I)
+#: the upper half of the 64-bit address space, where a kernel's code runs (TTBR1): no physical
+#: address is in it (see Machine.attach)
+KERNEL_HALF = (0xFFFF_0000_0000_0000, 0xFFFF_FFFF_FFFF_FFFF)
 PSR_MODE_BIT_32 = 0x10
 VECTOR64_CURRENT_SP0_BASE, VECTOR64_CURRENT_SPX_BASE = 0x000, 0x200
 VECTOR64_LOWER64_BASE, VECTOR64_LOWER32_BASE = 0x400, 0x600

@@ -10,6 +10,7 @@ Registers are named by (CRn, CRm, op2) with op0 = 3, op1 = 0 (A64) or coproc = 1
 (AArch32): the AArch32 ICC_* encodings are the AArch64 ones with op0/op1 dropped."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 #: (CRn, CRm, op2) -> name, for op0 = 3 / op1 = 0 (A64) and p15 / opc1 = 0 (AArch32)
@@ -110,6 +111,8 @@ def candidate_words(words: memoryview, patterns: tuple[tuple[int, int], ...]) ->
     import alone costs more than that)."""
     if len(words) < 1 << 14:
         return [i for i, w in enumerate(words) if any(w & m == b for m, b in patterns)]
+    # no BLAS here: without this, numpy's import starts OpenBLAS threads that spin beside the run
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     import numpy as np
 
     a = np.frombuffer(words, dtype="<u4")
