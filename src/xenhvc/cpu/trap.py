@@ -73,14 +73,17 @@ class TrapEntry:
         a traced run, the calls it answered come before anything Python records or prints."""
         fast = self.fast
         if fast is not None:
-            fast.enable(False)
+            fast.allow(False)
             fast.drain()
 
     def on_interrupt(self, uc: Uc, intno: int, _user_data) -> None:
-        self.python_entered()
+        fast = self.fast
+        if fast is None:
+            self._on_interrupt(uc, intno)
+            return
+        fast.drain()  # (the fast path stays as it was: nothing runs it until this returns)
         self._on_interrupt(uc, intno)
-        if self.fast is not None:
-            self.refresh_fast_path()
+        self.refresh_fast_path()
 
     def _on_interrupt(self, uc: Uc, intno: int) -> None:
         if self.first_trap is not None:
@@ -135,15 +138,17 @@ class TrapEntry:
         for runs without debug-build poisoning or forced preemption.) And counter reads, which
         are delivery points too (IrqDelivery.at_exact_point), only while that would do nothing:
         no interrupt the vGIC could signal, no edge to latch, and until the next timer."""
-        xen, irq, d = self.xen, self.irq, self.xen.domain
+        xen, irq, d, fast = self.xen, self.irq, self.xen.domain, self.fast
         running = not d.is_shutting_down and not d.blocked
         quiet = (running and not xen.timers_armed()
                  and (irq is None or (not irq.gic.pending and d.evtchn_irq_raised == irq.seen)))
-        fast = self.fast
-        fast.enable(quiet)
-        if (running and irq is not None and self.first_trap is None and not irq.check_requested
-                and d.evtchn_irq_raised == irq.seen and not irq.timers.raised and not irq.gic.can_signal()):
-            fast.enable_counter(xen.host_clock_base_ns(), xen.next_timer_ns())
+        counter = None
+        if (fast.answers_counter_reads and running and irq is not None and self.first_trap is None
+                and not irq.check_requested and d.evtchn_irq_raised == irq.seen and not irq.timers.raised
+                and not irq.gic.can_signal()):
+            base = xen.host_clock_base_ns()
+            counter = None if base is None else (base, xen.next_timer_ns())
+        fast.allow(quiet, counter)
 
     def on_invalid(self, uc: Uc, _user_data) -> bool:
         """UC_HOOK_INSN_INVALID (AArch32 undefined instructions): an ICC_* MRC/MCR is emulated;

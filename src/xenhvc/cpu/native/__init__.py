@@ -190,6 +190,7 @@ class FastPath:
             state.xreg[:] = counter.xregs
         self.handle = _hook_add(uc, UC_HOOK_INTR, _library().xenhvc_hvc_hook, self.state)
         self._next = 0
+        self._allowed: tuple = (False, None)
         self.on_repeat = on_repeat
         #: the trace record each memo entry stands for (traced runs)
         self.records: list[object] = [None] * MEMO_SIZE
@@ -217,22 +218,27 @@ class FastPath:
     def counter_reads(self) -> int:
         return self.state.counter_reads
 
-    def enable(self, on: bool) -> None:
-        """Answer pure hypercalls from the memo (or not); off also turns counter reads off."""
-        self.state.enabled = int(on)
-        if not on:
-            self.state.counter_enabled = 0
+    @property
+    def answers_counter_reads(self) -> bool:
+        return self.state.excp_udef >= 0
 
-    def enable_counter(self, base_ns: int | None, deadline_ns: int | None) -> None:
-        """Answer counter reads with Xen system time = CLOCK_MONOTONIC + ``base_ns``, until
-        ``deadline_ns`` (the next Xen timer); ``base_ns`` None: don't."""
-        state = self.state
-        if base_ns is None or state.excp_udef < 0:
-            state.counter_enabled = 0
+    def allow(self, memo: bool, counter: tuple[int, int | None] | None = None) -> None:
+        """What the hook may answer until told otherwise: pure hypercalls from the memo, and
+        counter reads with (base_ns, deadline_ns): Xen system time = CLOCK_MONOTONIC + base_ns,
+        until the next Xen timer at deadline_ns (None: no timer). The C side's fields are
+        written only when this changes."""
+        if (memo, counter) == self._allowed:
             return
-        state.base_ns = base_ns
-        state.deadline_ns = (1 << 63) - 1 if deadline_ns is None else deadline_ns
-        state.counter_enabled = 1
+        self._allowed = (memo, counter)
+        state = self.state
+        state.enabled = int(memo)
+        if counter is None or state.excp_udef < 0:
+            state.counter_enabled = 0
+        else:
+            base_ns, deadline_ns = counter
+            state.base_ns = base_ns
+            state.deadline_ns = (1 << 63) - 1 if deadline_ns is None else deadline_ns
+            state.counter_enabled = 1
 
     def remember(self, nr: int, a0: int, a1: int, result: int, pc: int = 0, record: object = None) -> None:
         """The model's answer for (nr, a0, a1), which depends on nothing else and changed nothing;
