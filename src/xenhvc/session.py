@@ -36,6 +36,8 @@ class RunConfig:
     debug_build: bool = False
     max_instructions: int | None = None
     timeout: float | None = 60.0
+    #: keep the decoded hypercall trace in RunResult.trace (run_image's on_trace streams it
+    #: either way)
     trace: bool = False
     #: make every Nth hypercall_preempt_check() say yes (0: never), to exercise continuations
     preempt_every: int = 0
@@ -84,7 +86,8 @@ def run_image(image: str | Path | bytes | KernelImage, config: RunConfig = RunCo
     """Load ``image`` the way Xen's domain builder does and run it until it stops.
 
     ``on_trace(record, count)`` gets the trace as it happens: ``count`` calls in a row that
-    each made ``record`` (more than one where the same pure call repeats)."""
+    each made ``record`` (more than one where the same pure call repeats). RunResult.trace
+    holds the records only with ``config.trace``."""
     from .cpu.machine import Limits, Machine  # Unicorn is imported only when something runs
 
     kernel = _as_image(image)
@@ -131,7 +134,7 @@ def run_image(image: str | Path | bytes | KernelImage, config: RunConfig = RunCo
     build = config.build if config.build.debug == config.debug_build else _with_debug(config.build, config.debug_build)
     xen = Xen(kernel.arch, build, domain, machine.mem, machine.cpu, console_out,
               console_in or NoInput(), log, tracing=config.trace or on_trace is not None, warn=warn, on_trace=on_trace,
-              memory_pages=config.memory >> 12, preempt_every=config.preempt_every,
+              memory_pages=config.memory >> 12, preempt_every=config.preempt_every, keep_trace=config.trace,
               clock=machine.instruction_clock if config.deterministic else None)
     machine.attach(xen, config.debug_build)
     if config.deterministic and not machine.counts_instructions:

@@ -164,7 +164,7 @@ def test_on_trace_gets_repeats_in_order(monkeypatch):
     from xenhvc.session import run_image
     image = assemble_guest("a64", TRACED.replace(f"={ROUNDS}", "=130"))
     seen = []
-    r = run_image(image, RunConfig(timeout=30), on_trace=lambda record, count: seen.append((record, count)))
+    r = run_image(image, RunConfig(timeout=30, trace=True), on_trace=lambda record, count: seen.append((record, count)))
     assert [t for t, n in seen for _ in range(n)] == list(r.trace)
     assert len(r.trace) == 4 * 130 + 130 // 64 + 1
 
@@ -175,6 +175,7 @@ def test_repeats_of_one_call_are_one_record_with_a_count():
     r = run_image(_loop("a64"), RunConfig(timeout=10), on_trace=lambda record, count: seen.append((record.name, count)))
     assert seen[:3] == [("xen_version", 1), ("xen_version", 1), ("xen_version", N - 1)]
     assert r.fast_hypercalls == N - 1
+    assert r.trace == ()  # streamed, not kept: RunConfig.trace was not asked for
 
 
 def test_a_debug_build_poisons_after_every_call():

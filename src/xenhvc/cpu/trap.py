@@ -180,7 +180,7 @@ class TrapEntry:
             if not fast.tracing:
                 fast.remember(nr, args[0] & self.mask, args[1] & self.mask, result)
             elif spec is not None and spec.arity <= 2:  # the memo's key is the record's arguments
-                fast.remember(nr, args[0] & self.mask, args[1] & self.mask, result, pc, xen.trace[-1])
+                fast.remember(nr, args[0] & self.mask, args[1] & self.mask, result, pc, xen.last_record)
         continuation = self.xen.continuation
         if continuation is not None:
             # preempted: the number and argument registers say how to go on, and the guest

@@ -60,14 +60,18 @@ class Xen:
                  console_out: Callable[[bytes], None], console_in: ConsoleInput,
                  log: Callable[[str], None], tracing: bool = False, warn: Callable[[str], None] | None = None,
                  on_trace: Callable[[TraceRecord, int], None] | None = None, memory_pages: int = 0,
-                 preempt_every: int = 0, clock: Callable[[], int] | None = None):
+                 preempt_every: int = 0, clock: Callable[[], int] | None = None, keep_trace: bool = True):
         self.arch = arch
         self.build = build
         self.domain = domain
         self.log = log
         self.warn = warn or log  # xenhvc's own warnings (not Xen's log)
         self.tracing = tracing
+        #: the records so far (only with keep_trace: a run that streams them to on_trace
+        #: need not hold a million of them)
         self.trace: list[TraceRecord] = []
+        self.keep_trace = keep_trace
+        self.last_record: TraceRecord | None = None
         self.on_trace = on_trace
         #: called before the model records anything: the trap layer's records of calls it
         #: answered itself come first
@@ -286,9 +290,8 @@ class Xen:
     def record_repeats(self, record: TraceRecord, count: int) -> None:
         """``count`` calls in a row that each made ``record`` (the trap layer's native fast path
         answers repeated pure calls from a memo of the model's record of the first)."""
-        if count == 1:
-            self.trace.append(record)
-        else:
+        self.last_record = record
+        if self.keep_trace:
             self.trace.extend([record] * count)
         if self.on_trace:
             self.on_trace(record, count)
