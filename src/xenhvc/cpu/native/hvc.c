@@ -4,10 +4,11 @@
    the model has already given for the same number and arguments, and marked as depending on
    nothing else and changing nothing (Xen.pure), is answered from that memo: the result goes to
    x0/r0 and the guest goes on, without a call into Python. Everything else, and everything
-   while the Python side has the fast path disabled (tracing, a debug build, an interrupt or a
-   timer that could need attention, a domain that is not simply running), goes to the Python
-   hook (cpu/trap.py) unchanged. The Python side keeps `enabled` current at each of its entry
-   points; the memo holds only what the model put there.
+   while the Python side has the fast path disabled (an interrupt or a timer that could need
+   attention, a domain that is not simply running; the hook is not used at all with a debug
+   build or forced preemption), goes to the Python hook (cpu/trap.py) unchanged. The Python
+   side keeps `enabled` current (FastPath.allow) at the exit of this hook's Python half and at
+   the entry of its other hooks; the memo holds only what the model put there.
 
    While tracing, a memo entry also stands for the trace record the model made for that call
    (so it matches only at the same PC too), and each answer from the memo is logged as a run of
