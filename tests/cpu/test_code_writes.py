@@ -1,7 +1,8 @@
-"""Guest code written while it runs, in the kernel half of the address space (TTBR1), where
-the machine covers Unicorn's per-block TLB scan with a hook (Machine._cover_kernel_half): a
-block translated before a store to its code runs as the new code after it, whether the store
-goes through the executable address or through a fresh non-executable alias of the page."""
+"""Guest code written while it runs, in the kernel's part of the address space (AArch64: the
+TTBR1 half; AArch32: above 0xC0000000), where the machine covers Unicorn's per-block TLB scan
+with a hook (Machine._cover_kernel_half): a block translated before a store to its code runs as
+the new code after it, whether the store goes through the executable address or through a fresh
+non-executable alias of the page."""
 import struct
 
 from xenhvc import ExitCode, RunConfig
@@ -96,3 +97,70 @@ def test_code_written_in_the_kernel_half_runs_as_written():
     assert result.exit_code == ExitCode.POWEROFF, result.stop
     first, after_store, after_alias_store, _ = struct.unpack("<4q", result.console)
     assert (first, after_store, after_alias_store) == (1, 2, 3)
+
+
+CODE_WRITES_A32 = """
+    adrl    r0, l1
+    adr     r1, _start
+    lsr     r2, r1, #20
+    lsl     r3, r2, #20             @ the guest's section (PA)
+    ldr     r4, =0xc0e              @ section, C, B, AP = 0b11
+    orr     r4, r3, r4
+    str     r4, [r0, r2, lsl #2]    @ identity
+    ldr     r5, =0x3000
+    str     r4, [r0, r5]            @ VA 0xc0000000: executable
+    orr     r4, r4, #0x10
+    add     r5, r5, #4
+    str     r4, [r0, r5]            @ VA 0xc0100000: the same section, XN
+    mov     r1, #0
+    mcr     p15, 0, r1, c2, c0, 2   @ TTBCR: short descriptors, N = 0
+    mcr     p15, 0, r0, c2, c0, 0   @ TTBR0
+    ldr     r1, =0x55555555
+    mcr     p15, 0, r1, c3, c0, 0   @ DACR: clients
+    isb
+    mrc     p15, 0, r1, c1, c0, 0
+    orr     r1, r1, #1
+    mcr     p15, 0, r1, c1, c0, 0   @ SCTLR.M
+    isb
+    adr     r6, func
+    sub     r6, r6, r3
+    add     r6, r6, #0xc0000000     @ func in the kernel's quarter
+    add     r7, r6, #0x100000       @ func through the XN alias
+    blx     r6
+    mov     r8, r0                  @ 1
+    ldr     r1, =0xe3a00002         @ mov r0, #2
+    str     r1, [r6]                @ through the executable address
+    mcr     p15, 0, r1, c7, c5, 0   @ ICIALLU
+    dsb
+    isb
+    blx     r6
+    mov     r9, r0
+    ldr     r1, =0xe3a00003         @ mov r0, #3
+    str     r1, [r7]                @ through the alias
+    mcr     p15, 0, r1, c7, c5, 0
+    dsb
+    isb
+    blx     r6
+    mov     r10, r0
+    adr     r2, buf
+    stmia   r2, {r8, r9, r10}
+    mov     r0, #0
+    mov     r1, #12
+    xen_hypercall __HYPERVISOR_console_io
+    shutdown 0
+    .ltorg
+    .balign 16
+func:
+    mov     r0, #1
+    bx      lr
+    .balign 16
+buf: .space 16
+    .balign 16384
+l1: .space 16384
+"""
+
+
+def test_code_written_above_3_gib_runs_as_written_a32():
+    result = run_guest(assemble_guest("a32", CODE_WRITES_A32), RunConfig(timeout=10))
+    assert result.exit_code == ExitCode.POWEROFF, result.stop
+    assert struct.unpack("<3i", result.console) == (1, 2, 3)

@@ -48,8 +48,9 @@ PSR_MODE_MASK = 0x1F
 PSR_THUMB, PSR_F, PSR_I, PSR_A, PSR_E, PSR_J = 1 << 5, 1 << 6, 1 << 7, 1 << 8, 1 << 9, 1 << 24
 #: the register and bit that mask IRQs (for the native unmask watch)
 IRQ_MASK = (c.UC_ARM_REG_CPSR, PSR_I)
-#: (AArch64 only: a 32-bit kernel's addresses overlap physical RAM)
-KERNEL_HALF = None
+#: the top quarter of the 32-bit address space, where a 3G/1G-split kernel's code runs (above
+#: the RAM and devices of the domains xenhvc builds; see Machine._cover_kernel_half)
+KERNEL_HALF = (0xC000_0000, 0xFFFF_FFFF)
 PSR_IT_MASK = 0x0600FC00
 PSR_GUEST32_INIT = PSR_A | PSR_F | PSR_I | PSR_MODE_SVC
 VECTOR32_UND, VECTOR32_IRQ = 0x4, 0x18

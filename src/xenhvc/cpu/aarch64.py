@@ -44,7 +44,7 @@ PSR_GUEST64_INIT = PSR_A | PSR_F | PSR_I | PSR_MODE_EL1H
 #: the register and bit that mask IRQs (for the native unmask watch)
 IRQ_MASK = (c.UC_ARM64_REG_PSTATE, PSR_I)
 #: the upper half of the 64-bit address space, where a kernel's code runs (TTBR1): no physical
-#: address is in it (see Machine.attach)
+#: address is in it (see Machine._cover_kernel_half)
 KERNEL_HALF = (0xFFFF_0000_0000_0000, 0xFFFF_FFFF_FFFF_FFFF)
 PSR_MODE_BIT_32 = 0x10
 VECTOR64_CURRENT_SP0_BASE, VECTOR64_CURRENT_SPX_BASE = 0x000, 0x200

@@ -159,21 +159,24 @@ class Machine:
         if self.deterministic and self.irq.native is not None:
             self.irq.native.install()  # the clock counts from the first instruction
         self.uc.hook_add(UC_HOOK_INSN_INVALID, self.trap.on_invalid)
-        if self.glue.KERNEL_HALF is not None:
-            self._cover_kernel_half(*self.glue.KERNEL_HALF)
+        self._cover_kernel_half(*self.glue.KERNEL_HALF)
 
     def _cover_kernel_half(self, begin: int, end: int) -> None:
         """A fetch-unmapped hook over addresses no physical address reaches, for its side effect.
         Unicorn 2.1.4 ends each block translation by scanning its whole software TLB
         (tlb_reset_dirty_by_vaddr, to re-mark the block's virtual page as clean for writes)
         unless a memory hook covers the block's address; a Linux boot translates block after
-        block in the kernel half, and that scan took a sixth of its time. Unicorn calls this
-        hook with physical addresses, so it never runs, and an unmapped fetch stops the run
-        as before. Skipping the scan for kernel-half code changes nothing a guest can see: the
-        entry it re-marks is the one for the block's own page, which was executable, and
-        Unicorn marks only non-executable entries dirty (an entry that was not executable
-        is refilled, clean, by the fetch that translates the block)."""
-        self.uc.hook_add(UC_HOOK_MEM_FETCH_UNMAPPED, lambda *_: False, begin=begin, end=end)
+        block in the kernel's part of the address space, and that scan took a sixth of its
+        time (arm64; the armhf boot went from 29.7 to 25.4 s). Unicorn calls this hook with
+        physical addresses, and the range starts above the domain's RAM and devices, so it
+        never runs, and an unmapped fetch stops the run as before. Skipping the scan for such
+        code changes nothing a guest can see: the entry it re-marks is the one for the block's
+        own page, which was executable, and Unicorn marks only non-executable entries dirty
+        (an entry that was not executable is refilled, clean, by the fetch that translates
+        the block)."""
+        begin = max(begin, self.bank.end)
+        if begin < end:
+            self.uc.hook_add(UC_HOOK_MEM_FETCH_UNMAPPED, lambda *_: False, begin=begin, end=end)
 
     def run(self, xen: Xen, limits: Limits) -> StopReason:
         assert self.trap is not None
