@@ -95,11 +95,13 @@ def test_each_argument_pair_has_its_own_answer():
     assert int.from_bytes(r.console, "little") == VERSION and r.fast_hypercalls == N
 
 
-def test_tracing_sees_every_call():
-    r = run_guest(_loop("a64"), RunConfig(trace=True, timeout=10))
+@pytest.mark.parametrize("isa", ["a64", "a32", "t32"])
+def test_tracing_sees_every_call(isa, monkeypatch):
+    r = run_guest(_loop(isa), RunConfig(trace=True, timeout=10))
     # traced, the memo is per call site: the loop's first call is the model's too
     assert r.stop.exit_code is ExitCode.POWEROFF and r.fast_hypercalls == N - 1
     assert sum(t.name == "xen_version" for t in r.trace) == N + 1
+    assert [t.json() for t in r.trace] == [t.json() for t in _traced_python_only(_loop(isa), monkeypatch).trace]
 
 
 # Three call sites a round: A and C the same call at two PCs, B other arguments (so every call
