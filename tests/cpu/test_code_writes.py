@@ -8,6 +8,8 @@ import struct
 from xenhvc import ExitCode, RunConfig
 from xenhvc.testing import assemble_guest, run_guest
 
+from tests.cpu.test_exceptions_a32 import MMU_SHORT, SHORT_TAIL
+
 CODE_WRITES = """
     adr x0, l1
     adr x1, l2
@@ -99,28 +101,22 @@ def test_code_written_in_the_kernel_half_runs_as_written():
     assert (first, after_store, after_alias_store) == (1, 2, 3)
 
 
-CODE_WRITES_A32 = """
-    adrl    r0, l1
+# MMU_SHORT identity-maps the guest's sections and leaves the table in r0; then VA 0xc0000000
+# maps the guest's first section (executable), VA 0xc0100000 the same section with XN
+CODE_WRITES_A32 = MMU_SHORT + """
     adr     r1, _start
-    lsr     r2, r1, #20
-    lsl     r3, r2, #20             @ the guest's section (PA)
+    lsr     r3, r1, #20
+    lsl     r3, r3, #20             @ the guest's section (PA)
     ldr     r4, =0xc0e              @ section, C, B, AP = 0b11
     orr     r4, r3, r4
-    str     r4, [r0, r2, lsl #2]    @ identity
     ldr     r5, =0x3000
     str     r4, [r0, r5]            @ VA 0xc0000000: executable
     orr     r4, r4, #0x10
     add     r5, r5, #4
-    str     r4, [r0, r5]            @ VA 0xc0100000: the same section, XN
+    str     r4, [r0, r5]            @ VA 0xc0100000: XN
     mov     r1, #0
-    mcr     p15, 0, r1, c2, c0, 2   @ TTBCR: short descriptors, N = 0
-    mcr     p15, 0, r0, c2, c0, 0   @ TTBR0
-    ldr     r1, =0x55555555
-    mcr     p15, 0, r1, c3, c0, 0   @ DACR: clients
-    isb
-    mrc     p15, 0, r1, c1, c0, 0
-    orr     r1, r1, #1
-    mcr     p15, 0, r1, c1, c0, 0   @ SCTLR.M
+    mcr     p15, 0, r1, c8, c7, 0   @ TLBIALL
+    dsb
     isb
     adr     r6, func
     sub     r6, r6, r3
@@ -155,9 +151,7 @@ func:
     bx      lr
     .balign 16
 buf: .space 16
-    .balign 16384
-l1: .space 16384
-"""
+""" + SHORT_TAIL
 
 
 def test_code_written_above_3_gib_runs_as_written_a32():

@@ -229,15 +229,17 @@ class Machine:
     def _emulate(self, pc: int, until: int, slice_us: int, count: int) -> None:
         """One emu_start, stopped after ``slice_us`` microseconds (0: no limit)."""
         timer = self.timer
-        if timer is None:
-            self.uc.emu_start(pc, until, timeout=slice_us, count=count)
-            return
-        if slice_us:
-            timer.arm(slice_us)
         try:
-            self.uc.emu_start(pc, until, count=count)
+            if timer is None:
+                self.uc.emu_start(pc, until, timeout=slice_us, count=count)
+                return
+            if slice_us:
+                timer.arm(slice_us)
+            try:
+                self.uc.emu_start(pc, until, count=count)
+            finally:
+                timer.disarm()
         finally:
-            timer.disarm()
             if self.trap is not None and self.trap.fast is not None:
                 self.trap.fast.drain()  # the calls it answered, before anything the run loop records
 

@@ -68,9 +68,10 @@ class TrapEntry:
         hook()
 
     def python_entered(self) -> None:
-        """Any Python hook may change what the native fast path relies on (an armed timer, a
-        pending interrupt): it stays off until the next hypercall exit or the next run. And in
-        a traced run, the calls it answered come before anything Python records or prints."""
+        """Any Python hook other than the interrupt hook's own half (which refreshes it at its
+        exit) may change what the native fast path relies on (an armed timer, a pending
+        interrupt): it stays off until the interrupt hook's next exit or the next run. And in a
+        traced run, the calls it answered come before anything Python records or prints."""
         fast = self.fast
         if fast is not None:
             fast.allow(False)
