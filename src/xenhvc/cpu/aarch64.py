@@ -230,7 +230,7 @@ class Cpu:
     def counter_reads() -> CounterReads:
         """For the native hook: the counter reads the loader rewrote (timer_udf)."""
         return CounterReads(EXCP_UDEF, COUNTER_READ_UDF, COUNTER_READ_MASK, NS_PER_TICK,
-                            tuple(REGS[f"x{n}"] for n in range(31)), c.UC_ARM64_REG_PC)
+                            tuple(REGS[f"x{n}"] for n in range(31)))
 
     def id_register(self, name: str) -> int:
         """An ID register as a guest reads it under Xen on the oracle's host (sysreg.ID_REGS)."""

@@ -141,12 +141,11 @@ class TrapEntry:
         no interrupt the vGIC could signal, no edge to latch, and until the next timer."""
         xen, irq, d, fast = self.xen, self.irq, self.xen.domain, self.fast
         running = not d.is_shutting_down and not d.blocked
-        quiet = (running and not xen.timers_armed()
-                 and (irq is None or (not irq.gic.pending and d.evtchn_irq_raised == irq.seen)))
+        no_edge = irq is None or d.evtchn_irq_raised == irq.seen
+        quiet = running and no_edge and not xen.timers_armed() and (irq is None or not irq.gic.pending)
         counter = None
-        if (fast.answers_counter_reads and running and irq is not None and self.first_trap is None
-                and not irq.check_requested and d.evtchn_irq_raised == irq.seen and not irq.timers.raised
-                and not irq.gic.can_signal()):
+        if (fast.answers_counter_reads and running and no_edge and irq is not None and self.first_trap is None
+                and not irq.check_requested and not irq.timers.raised and not irq.gic.can_signal()):
             base = xen.host_clock_base_ns()
             counter = None if base is None else (base, xen.next_timer_ns())
         fast.allow(quiet, counter)

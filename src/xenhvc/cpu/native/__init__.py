@@ -149,20 +149,19 @@ class _FastPathState(ctypes.Structure):
                 ("vmem_read", ctypes.c_void_p), ("excp_udef", ctypes.c_int32), ("counter_enabled", ctypes.c_int32),
                 ("base_ns", ctypes.c_int64), ("deadline_ns", ctypes.c_int64), ("udf_bits", ctypes.c_uint32),
                 ("udf_mask", ctypes.c_uint32), ("ns_per_tick", ctypes.c_uint32), ("pad2", ctypes.c_uint32),
-                ("xreg", ctypes.c_int32 * 31), ("pc_reg64", ctypes.c_int32), ("counter_reads", ctypes.c_uint64)]
+                ("xreg", ctypes.c_int32 * 31), ("pad3", ctypes.c_int32), ("counter_reads", ctypes.c_uint64)]
 
 
 @dataclass(frozen=True)
 class CounterReads:
     """What the interrupt hook needs to answer an AArch64 guest's counter reads: the UDFs that
     stand for them (``insn & udf_mask == udf_bits``, Rt in bits 4:0), the counter's tick, and
-    the registers."""
+    the registers x0..x30 (the PC is the hook's own)."""
     excp_udef: int
     udf_bits: int
     udf_mask: int
     ns_per_tick: int
     xregs: tuple[int, ...]  # x0..x30
-    pc: int
 
 
 class FastPath:
@@ -186,7 +185,7 @@ class FastPath:
         if counter is not None:
             state.vmem_read = _fn(_uclib.uc_vmem_read)
             state.excp_udef, state.udf_bits, state.udf_mask = counter.excp_udef, counter.udf_bits, counter.udf_mask
-            state.ns_per_tick, state.pc_reg64 = counter.ns_per_tick, counter.pc
+            state.ns_per_tick = counter.ns_per_tick
             state.xreg[:] = counter.xregs
         self.handle = _hook_add(uc, UC_HOOK_INTR, _library().xenhvc_hvc_hook, self.state)
         self._next = 0

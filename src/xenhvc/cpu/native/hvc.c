@@ -73,8 +73,8 @@ struct xenhvc_fastpath {
     int64_t deadline_ns;        /* the next Xen timer (system time): from it on, Python */
     uint32_t udf_bits, udf_mask;    /* the UDFs that read the count (Rt in bits 4:0) */
     uint32_t ns_per_tick, pad2;
-    int32_t xreg[31];           /* Unicorn's ids of x0..x30 */
-    int32_t pc_reg64;
+    int32_t xreg[31];           /* Unicorn's ids of x0..x30 (the PC is pc_reg) */
+    int32_t pad3;
     uint64_t counter_reads;     /* answered here (statistics, tests) */
 };
 
@@ -87,7 +87,7 @@ static int counter_read(void *uc, struct xenhvc_fastpath *f)
     struct timespec now;
     int64_t ns;
 
-    if (f->reg_read(uc, f->pc_reg64, &pc) || f->vmem_read(uc, pc, UC_PROT_EXEC, &insn, 4)
+    if (f->reg_read(uc, f->pc_reg, &pc) || f->vmem_read(uc, pc, UC_PROT_EXEC, &insn, 4)
         || (insn & f->udf_mask) != f->udf_bits)
         return 0;
     clock_gettime(CLOCK_MONOTONIC, &now);
@@ -98,7 +98,7 @@ static int counter_read(void *uc, struct xenhvc_fastpath *f)
     if ((insn & 31) != XZR && f->reg_write(uc, f->xreg[insn & 31], &value))
         return 0;
     pc += 4;
-    if (f->reg_write(uc, f->pc_reg64, &pc))
+    if (f->reg_write(uc, f->pc_reg, &pc))
         return 0;
     f->counter_reads++;
     return 1;
