@@ -31,6 +31,7 @@ REGS |= {"sp": c.UC_ARM_REG_SP, "lr": c.UC_ARM_REG_LR, "pc": c.UC_ARM_REG_PC, "c
 
 # cp15 registers as (coproc, opc1, crn, crm, opc2, el, is_64)
 SCR = (15, 0, 1, 1, 0, 3, False)
+HCR = (15, 4, 1, 1, 0, 2, False)
 SCTLR = (15, 0, 1, 0, 0, 0, False)  # el=0 selects the non-secure bank the guest sees
 VBAR = (15, 0, 12, 0, 0, 0, False)
 TTBCR = (15, 0, 2, 0, 2, 0, False)
@@ -42,12 +43,11 @@ LPAE_BADDR_MASK = (1 << 48) - 1
 DFSR, IFSR = (15, 0, 5, 0, 0, 0, False), (15, 0, 5, 0, 1, 0, False)
 DFAR, IFAR = (15, 0, 6, 0, 0, 0, False), (15, 0, 6, 0, 2, 0, False)
 SCR_NS, SCR_HCE = 1 << 0, 1 << 8
+HCR_IMO, HCR_VI = 1 << 4, 1 << 7
 SCTLR_V, SCTLR_EE, SCTLR_TE = 1 << 13, 1 << 25, 1 << 30
 PSR_MODE_SVC, PSR_MODE_UND, PSR_MODE_ABT, PSR_MODE_IRQ = 0x13, 0x1B, 0x17, 0x12
 PSR_MODE_MASK = 0x1F
 PSR_THUMB, PSR_F, PSR_I, PSR_A, PSR_E, PSR_J = 1 << 5, 1 << 6, 1 << 7, 1 << 8, 1 << 9, 1 << 24
-#: the register and bit that mask IRQs (for the native unmask watch)
-IRQ_MASK = (c.UC_ARM_REG_CPSR, PSR_I)
 #: the top quarter of the 32-bit address space, where a 3G/1G-split kernel's code runs (above
 #: the RAM and devices of the domains xenhvc builds; see Machine._cover_kernel_half)
 KERNEL_HALF = (0xC000_0000, 0xFFFF_FFFF)
@@ -82,7 +82,13 @@ class Cpu:
         self.irq = None
 
     def configure(self) -> None:
-        self.uc.cpr_write(*SCR[:5], SCR[5], SCR[6], SCR_NS | SCR_HCE)
+        self.uc.cpr_write(*SCR, SCR_NS | SCR_HCE)
+        self.set_virq(False)
+
+    def set_virq(self, level: bool) -> None:
+        """The vCPU's virtual IRQ line: HCR.VI, with HCR.IMO routing it to PL1. The CPU takes
+        it, as hardware takes a virtual IRQ, while CPSR.I is clear."""
+        self.uc.cpr_write(*HCR, HCR_IMO | (HCR_VI if level else 0))
 
     def boot(self, entry: int, thumb: bool, dtb_addr: int) -> int:
         """Linux Arm boot protocol as Xen's domain builder sets it: r0 = 0, r1 = 0xffffffff
@@ -123,14 +129,15 @@ class Cpu:
     def irq_masked(self) -> bool:
         return bool(self.io.read(c.UC_ARM_REG_CPSR) & PSR_I)
 
-    def take_irq(self) -> int:
-        """Take an IRQ exception as the CPU does (AArch32.TakeIRQException): IRQ mode,
-        SPSR_irq = CPSR, LR_irq = the address of the next instruction + 4 (ARM and Thumb alike),
-        I and A masked, IT/J cleared, T from SCTLR.TE, E from SCTLR.EE, PC = VBAR + 0x18
-        (0xffff0018 with SCTLR.V). Returns the new PC."""
-        cpsr = self.io.read(c.UC_ARM_REG_CPSR)
-        pc = self.io.read(c.UC_ARM_REG_PC) & ~1
-        return self._enter_exception(cpsr, PSR_MODE_IRQ, PSR_I | PSR_A, VECTOR32_IRQ, pc + 4)
+    def irq_vectors(self) -> tuple[int, ...]:
+        """Where the CPU enters the guest when it takes an IRQ: VBAR + 0x18 (0xffff0018 with
+        SCTLR.V)."""
+        return ((self.vector_base() + VECTOR32_IRQ) & 0xFFFFFFFF,)
+
+    def interrupted_pc(self) -> int:
+        """At the IRQ vector: where the IRQ was taken (LR_irq is that address + 4, in ARM and
+        Thumb state alike)."""
+        return (self.io.read(c.UC_ARM_REG_LR) - 4) & 0xFFFFFFFF
 
     @staticmethod
     def patch_code(addr: int, data: bytes) -> tuple[bytes, int]:

@@ -35,14 +35,12 @@ SCTLR_EL1 = (3, 0, 1, 0, 0)
 SPSR_EL1 = (3, 0, 4, 0, 0)
 TCR_EL1 = (3, 0, 2, 0, 2)
 SCR_NS, SCR_HCE, SCR_RW = 1 << 0, 1 << 8, 1 << 10
-HCR_RW = 1 << 31
+HCR_RW, HCR_IMO, HCR_VI = 1 << 31, 1 << 4, 1 << 7
 PSR_MODE_EL0T, PSR_MODE_EL1T, PSR_MODE_EL1H = 0x0, 0x4, 0x5
 PSR_MODE_MASK = 0x1F
 PSR_DAIF = 0x3C0  # D, A, I, F
 PSR_F, PSR_I, PSR_A, PSR_D = 0x40, 0x80, 0x100, 0x200
 PSR_GUEST64_INIT = PSR_A | PSR_F | PSR_I | PSR_MODE_EL1H
-#: the register and bit that mask IRQs (for the native unmask watch)
-IRQ_MASK = (c.UC_ARM64_REG_PSTATE, PSR_I)
 #: the upper half of the 64-bit address space, where a kernel's code runs (TTBR1): no physical
 #: address is in it (see Machine._cover_kernel_half)
 KERNEL_HALF = (0xFFFF_0000_0000_0000, 0xFFFF_FFFF_FFFF_FFFF)
@@ -50,6 +48,7 @@ PSR_MODE_BIT_32 = 0x10
 VECTOR64_CURRENT_SP0_BASE, VECTOR64_CURRENT_SPX_BASE = 0x000, 0x200
 VECTOR64_LOWER64_BASE, VECTOR64_LOWER32_BASE = 0x400, 0x600
 VECTOR64_IRQ = 0x080  # the IRQ entry's offset within each group of four
+VECTOR64_GROUPS = (VECTOR64_CURRENT_SP0_BASE, VECTOR64_CURRENT_SPX_BASE, VECTOR64_LOWER64_BASE, VECTOR64_LOWER32_BASE)
 WFI = 0xD503207F
 #: MRS/MSR with op0 = 3, op1 = 3: where the generic-timer accesses are (sysreg.timer_udf decides)
 _TIMER_INSN_MASK, _TIMER_INSN_BITS = 0xFFDF0000, 0xD51B0000
@@ -94,7 +93,12 @@ class Cpu:
 
     def configure(self) -> None:
         self.uc.cpr_write(*SCR_EL3, SCR_NS | SCR_HCE | SCR_RW)
-        self.uc.cpr_write(*HCR_EL2, HCR_RW)
+        self.set_virq(False)
+
+    def set_virq(self, level: bool) -> None:
+        """The vCPU's virtual IRQ line: HCR_EL2.VI, with HCR_EL2.IMO routing it to EL1. The CPU
+        takes it, as hardware takes a virtual IRQ, while PSTATE.I is clear."""
+        self.uc.cpr_write(*HCR_EL2, HCR_RW | HCR_IMO | (HCR_VI if level else 0))
 
     def boot(self, entry: int, thumb: bool, dtb_addr: int) -> int:
         """Linux arm64 boot protocol (Documentation/arm64/booting.rst) as Xen's domain builder
@@ -137,13 +141,15 @@ class Cpu:
     def irq_masked(self) -> bool:
         return bool(self.io.read(c.UC_ARM64_REG_PSTATE) & PSR_I)
 
-    def take_irq(self) -> int:
-        """Take an IRQ exception as the CPU does (AArch64.TakeException): ELR_EL1 = the
-        address of the next instruction, SPSR_EL1 = PSTATE, EL1h with D, A, I, F masked, PC =
-        VBAR_EL1 + the IRQ entry of the source's group. Returns the new PC."""
-        pstate = self.io.read(c.UC_ARM64_REG_PSTATE)
-        pc = self.io.read(c.UC_ARM64_REG_PC)
-        return self._enter_el1h(pstate, pc, _vector_group(pstate) + VECTOR64_IRQ)
+    def irq_vectors(self) -> tuple[int, ...]:
+        """Where the CPU enters the guest when it takes an IRQ: the IRQ entry of each of
+        VBAR_EL1's four groups."""
+        base = self.io.read(c.UC_ARM64_REG_VBAR_EL1)
+        return tuple(base + group + VECTOR64_IRQ for group in VECTOR64_GROUPS)
+
+    def interrupted_pc(self) -> int:
+        """At an IRQ vector: where the IRQ was taken (ELR_EL1)."""
+        return self.io.read(c.UC_ARM64_REG_ELR_EL1)
 
     def take_exception(self, intno: int) -> int | None:
         """Take the synchronous exception Unicorn raised (SVC, BRK, an abort, an undefined

@@ -233,16 +233,19 @@ class VGic:
         self.log(f"{self.vcpu}: {name}: unhandled word write {value & 0xFFFFFFFF:#016x} to ICACTIVER{n}")
 
     # -- Unicorn ------------------------------------------------------------------------------------
-    def map(self, uc, gicd_base: int, gicr_base: int, on_access=lambda: None) -> None:
+    def map(self, uc, gicd_base: int, gicr_base: int, on_access=lambda: None, after_write=lambda: None) -> None:
         """Map GICD and the redistributor's two frames as MMIO on ``uc``; ``on_access`` is called
-        before each access (the trap entry's note that Python state may change)."""
+        before each access (the trap entry's note that Python state may change), ``after_write``
+        after each write."""
         def gicd_write(_uc, off, size, value, _ud):
             on_access()
             self.gicd_write(off, size, value)
+            after_write()
 
         def gicr_write(_uc, off, size, value, _ud):
             on_access()
             self.gicr_write(off, size, value)
+            after_write()
 
         uc.mmio_map(gicd_base, GICD_SIZE, lambda _uc, off, size, _ud: self.gicd_read(off, size), None, gicd_write, None)
         uc.mmio_map(gicr_base, GICR_SIZE, lambda _uc, off, size, _ud: self.gicr_read(off, size), None, gicr_write, None)

@@ -1,5 +1,5 @@
-"""Interrupt delivery: the event-channel PPI from Xen's model through the vGIC into the guest's
-IRQ vector, at points where the emulator can resume exactly.
+"""Interrupt delivery: the event-channel PPI and the generic timers' PPIs from Xen's model
+through the vGIC to the vCPU's virtual IRQ line, which the CPU takes into the guest's IRQ vector.
 
 Xen injects the event-channel PPI (d->arch.evtchn_irq) on each 0 -> 1 edge of vCPU0's
 evtchn_upcall_pending (vcpu_mark_events_pending -> vgic_inject_irq); the model counts those edges
@@ -7,32 +7,31 @@ in ``Domain.evtchn_irq_raised`` and this module latches each new one as pending 
 vGIC signals an IRQ when the interrupt is pending, enabled, above the priority mask and the running
 priority, with group 1 enabled; the vCPU takes it when PSTATE.I / CPSR.I is clear.
 
-Delivery points (the only places the model changes the PC, so every resume is exact):
+The line is what the hardware's virtual CPU interface drives (a list register the vCPU's GIC
+interface signals): HCR_EL2.VI (HCR.VI on AArch32), with IMO routing virtual IRQs to EL1. Unicorn's
+CPU (QEMU's) takes that virtual IRQ itself, architecturally, at the first instruction boundary
+where it is unmasked: right after an msr daifclr / msr daif / cpsie / eret that unmasks (QEMU ends
+the translation block after each and looks at its interrupt lines), or at once if it is already
+unmasked. Nothing watches the guest's blocks for the unmask.
 
-- in the HVC hook, after the hypercall's result is written (ELR = the instruction after the HVC,
-  or the HVC itself for a continuation);
-- in the undefined-instruction hook, after an emulated ICC_* access (EOIR, PMR, IGRPEN1, ...) or
-  generic-timer access (the loader rewrote those into UDFs; a CVAL already passed fires here);
+The line follows the vGIC at these points (the only places the model runs between two guest
+instructions, so the CPU takes the IRQ exactly where hardware would):
+
+- in the HVC hook, after the hypercall's result is written (the IRQ returns to the instruction
+  after the HVC, or to the HVC itself for a continuation);
+- in the undefined-instruction hook, after an emulated ICC_* access (IAR, EOIR, PMR, IGRPEN1, ...)
+  or generic-timer access (the loader rewrote those into UDFs; a CVAL already passed fires here);
 - between two runs of the emulator: when a blocked or waiting (WFI) vCPU wakes (a WFI idles until
-  the next timer deadline). The emulator is not stopped asynchronously at a generic-timer
-  deadline (see Machine._slice_us): a due timer is delivered at the next point here;
-- at the first basic block after the guest unmasks IRQs: while an interrupt is signalled but
-  masked, a block hook watches PSTATE.I. Unicorn (like QEMU) ends the translation block after
-  every write to DAIF/CPSR (msr daifclr, msr daif, cpsie, msr cpsr_c, eret), so the next block
-  starts right after the unmasking instruction. A hook applies only to blocks translated later,
-  so a hook is added between two runs (after an emu_stop at a safe point) with a flush of the
-  translation cache, which for a Linux kernel costs tens of milliseconds. The hook is native
-  (cpu/native/watch.c): added the first time it is needed and then kept, armed and disarmed by
-  a flag (a test per block while disarmed; Python is called only at an unmasked block while
-  armed), so there is one flush per run. Without the compiled extension a Python block hook is
-  added and removed each time, with a flush each time.
+  the next timer deadline), or a timer fired.
 
-Not a delivery point: a GIC MMIO write (enabling a pending PPI, ISPENDR0). An emu_stop inside
-Unicorn's MMIO callback is not exact (seen here: the run stops with the PC back at the store, or
-at the start of its translation block with later registers already changed, and the store is
-replayed), so such an interrupt is taken at the next point above (the next hypercall, ICC_*
-access, WFI or unmask with the watch armed), where Xen would take it right after the store.
-"""
+A GIC MMIO write (enabling a pending PPI, ISPENDR0) only ever lowers the line: raising it inside
+Unicorn's MMIO callback makes the CPU leave the block mid-instruction and replay the store (QEMU's
+interrupt request, taken by Unicorn's check after each store), so an interrupt such a write lets
+in is raised at the next point above, where Xen would take it right after the store.
+
+The CPU entering an IRQ vector is seen by a block hook on those few addresses (a block starts
+there only for an exception entry): it records the take (the trace's "IRQ n: taken" line) with
+the address the IRQ interrupted."""
 from __future__ import annotations
 
 from unicorn import UC_HOOK_BLOCK, Uc
@@ -40,24 +39,24 @@ from unicorn import UC_HOOK_BLOCK, Uc
 from ..hypervisor.shared_info import upcall_pending
 from ..hypervisor.xen import Xen
 from .gic import VGic
-from .native import UnmaskWatch, native_hooks_available
 
 
 class IrqDelivery:
-    def __init__(self, uc: Uc, cpu, gic: VGic, xen: Xen, evtchn_irq: int, irq_mask: tuple[int, int]):
+    def __init__(self, uc: Uc, cpu, gic: VGic, xen: Xen, evtchn_irq: int, on_entry=lambda: None):
         self.uc, self.cpu, self.gic, self.xen = uc, cpu, gic, xen
         self.domain = xen.domain
         self.evtchn_irq = evtchn_irq
         #: the vCPU's generic timers (Xen's model), whose PPIs this delivers too
         self.timers = xen.vtimers
         self.seen = xen.domain.evtchn_irq_raised
-        #: the native unmask watch (installed on first need, then armed by a flag), or None
-        self.native = UnmaskWatch(uc, *irq_mask, self._on_unmask) if native_hooks_available(uc) else None
-        #: the Python block hook watching for the guest to unmask IRQs, while one is armed
-        self.window: int | None = None
-        #: set (with emu_stop) when the run loop must look at the interrupt state
-        self.check_requested = False
-        #: IRQs taken (for tests and statistics)
+        #: the virtual IRQ line as last set
+        self.line = False
+        #: called at the vector hook, before anything else (the trap entry's python_entered)
+        self.on_entry = on_entry
+        #: the IRQ vectors the hook watches, and its handle
+        self.vectors: tuple[int, ...] = ()
+        self._vector_hook: int | None = None
+        #: IRQs the CPU took (for tests and statistics)
         self.taken = 0
 
     # -- state ---------------------------------------------------------------------------------------
@@ -94,72 +93,49 @@ class IrqDelivery:
         d = self.domain
         return not d.blocked and not d.is_shutting_down
 
-    # -- delivery points -------------------------------------------------------------------------------
-    def at_exact_point(self) -> None:
-        """In a hook that set the PC itself (HVC, emulated ICC access): take the IRQ now if the
-        vGIC signals one and IRQs are unmasked; if they are masked, have the run loop arm the
-        unmask watch."""
+    # -- the line ------------------------------------------------------------------------------------
+    def update(self) -> None:
+        """At a delivery point (a hook that set the PC itself, or between two runs): drive the
+        line from the vGIC. The CPU takes the IRQ when it next looks, if it is unmasked."""
         self.sync()
-        if not self.gic.can_signal() or not self._runnable():
-            return
-        if self.cpu.irq_masked():
-            if self.native is not None and self.native.installed:
-                self.native.arm()
-            elif self.window is None:
-                self.check_requested = True
-                self.uc.emu_stop()
-            return
-        self._take()
+        level = self._runnable() and self.gic.can_signal()
+        if level:
+            self._watch_vectors()
+        self._set_line(level)
 
-    def at_stop(self) -> None:
-        """Between two runs of the emulator (the PC is where the guest resumes)."""
-        self.check_requested = False
-        self.sync()
-        if not self.gic.can_signal() or not self._runnable():
-            self._disarm()
-            return
-        if self.cpu.irq_masked():
-            self._arm()
-            return
-        self._take()
+    def after_mmio_write(self) -> None:
+        """A GIC MMIO write: lower the line if the vGIC no longer signals (never raise it here)."""
+        if self.line and not self.gic.can_signal():
+            self._set_line(False)
 
-    def _take(self) -> None:
-        self._disarm()
+    def _set_line(self, level: bool) -> None:
+        if level != self.line:
+            self.cpu.set_virq(level)
+            self.line = level
+
+    # -- the vector hook -----------------------------------------------------------------------------
+    def _watch_vectors(self) -> None:
+        """Hook the IRQ vectors the CPU would enter now (they move with VBAR). A hook applies to
+        blocks translated after it is added, so the blocks at those addresses are dropped from
+        the translation cache."""
+        vectors = self.cpu.irq_vectors()
+        if vectors == self.vectors:
+            return
+        if self._vector_hook is not None:
+            self.uc.hook_del(self._vector_hook)
+        self.vectors = vectors
+        self._vector_hook = self.uc.hook_add(UC_HOOK_BLOCK, self._on_vector, begin=min(vectors), end=max(vectors))
+        for address in vectors:
+            self.uc.ctl_remove_cache(address, address + 4)
+
+    def _on_vector(self, _uc, address: int, _size, _ud) -> None:
+        """A block at an IRQ vector: with the line raised, the CPU took the IRQ."""
+        if not self.line or address not in self.vectors:
+            return
+        self.on_entry()
         if self.xen.tracing:
-            self.xen.irq_taken(self.gic.hppi() or 0, self.cpu.pc())
-        self.cpu.take_irq()
+            self.xen.irq_taken(self.gic.hppi() or 0, self.cpu.interrupted_pc())
         self.taken += 1
-
-    # -- the unmask watch ------------------------------------------------------------------------------
-    def _arm(self) -> None:
-        """Between two runs (or, for the installed native watch, anywhere)."""
-        if self.native is not None:
-            if not self.native.installed:
-                self.native.install()
-                self.uc.ctl_flush_tb()  # blocks translated before carry no call to the new hook
-            self.native.arm()
-        elif self.window is None:
-            self.window = self.uc.hook_add(UC_HOOK_BLOCK, self._on_block)
-            self.uc.ctl_flush_tb()  # blocks translated before carry no call to the new hook
-
-    def _disarm(self) -> None:
-        if self.native is not None:
-            self.native.disarm()
-        elif self.window is not None:
-            self.uc.hook_del(self.window)
-            self.window = None
-
-    def _on_block(self, _uc, _addr, _size, _ud) -> None:
-        if self.window is not None and not self.cpu.irq_masked():
-            self._on_unmask(_addr)
-
-    def _on_unmask(self, _address: int) -> None:
-        """The first block the guest runs with IRQs unmasked while the watch is armed."""
-        self.sync()
-        if self.gic.can_signal() and self._runnable():
-            self._take()  # the PC is the start of this block: the IRQ returns here
-        else:
-            self._disarm()
 
     # -- the ICC_* system registers -----------------------------------------------------------------
     def emulate_sysreg(self, pc: int) -> bool:
@@ -189,5 +165,5 @@ class IrqDelivery:
         else:
             self.gic.sysreg_write(access.name, cpu.get_gpr(access.rt))
         cpu.skip(pc)
-        self.at_exact_point()
+        self.update()
         return True

@@ -19,7 +19,7 @@ from . import aarch32, aarch64
 from .gic import VGic
 from .guestmem import GuestMemory
 from .irq import IrqDelivery
-from .native import FastPath, WallTimer, native_hooks_available
+from .native import CodeClock, FastPath, WallTimer, native_hooks_available
 from .trap import TrapEntry
 
 #: the Unicorn glue for each guest architecture; chosen once, here
@@ -56,6 +56,8 @@ class Machine:
         self.cpu.read_ram_u32 = self.mem.ram_u32
         self.trap: TrapEntry | None = None
         self.irq: IrqDelivery | None = None
+        #: the guest clock of --deterministic runs (native; see instruction_clock)
+        self.clock: CodeClock | None = None
         #: the run's time limit (native); without it, Unicorn's emu_start timeout
         self.timer = WallTimer(self.uc) if native_hooks_available(self.uc) else None
         self.start = 0
@@ -113,8 +115,7 @@ class Machine:
     def instruction_clock(self) -> int:
         """Nanoseconds of guest time from the code run so far (--deterministic): one
         instruction a nanosecond, counting 4 bytes an instruction. Needs the native extension."""
-        native = self.irq.native if self.irq is not None else None
-        return 0 if native is None else native.executed // INSN_BYTES * NS_PER_INSTRUCTION
+        return 0 if self.clock is None else self.clock.executed // INSN_BYTES * NS_PER_INSTRUCTION
 
     @property
     def fast_hypercalls(self) -> int:
@@ -128,7 +129,7 @@ class Machine:
 
     @property
     def counts_instructions(self) -> bool:
-        return self.irq is not None and self.irq.native is not None and self.irq.native.installed
+        return self.clock is not None
 
     def boot(self, entry: int, thumb: bool, dtb_addr: int) -> None:
         self.start = self.cpu.boot(entry, thumb, dtb_addr)
@@ -153,11 +154,12 @@ class Machine:
             self.uc.hook_add(UC_HOOK_INTR, self.trap.on_interrupt)
         # the vGIC where the device tree puts it; dom0 sees the host's interrupt-ID bits, a domU 10
         gic = VGic(intid_bits=16 if xen.domain.privileged else 10, log=xen.log, vcpu=f"d{xen.domain.domid}v0")
-        gic.map(self.uc, *gic_frames(xen.domain.privileged), on_access=self.trap.python_entered)
-        self.irq = IrqDelivery(self.uc, self.cpu, gic, xen, xen.evtchn_irq, self.glue.IRQ_MASK)
+        self.irq = IrqDelivery(self.uc, self.cpu, gic, xen, xen.evtchn_irq, on_entry=self.trap.python_entered)
+        gic.map(self.uc, *gic_frames(xen.domain.privileged), on_access=self.trap.python_entered,
+                after_write=self.irq.after_mmio_write)
         self.trap.irq = self.cpu.irq = self.irq
-        if self.deterministic and self.irq.native is not None:
-            self.irq.native.install()  # the clock counts from the first instruction
+        if self.deterministic and native_hooks_available(self.uc):
+            self.clock = CodeClock(self.uc)  # counts from the first instruction
         self.uc.hook_add(UC_HOOK_INSN_INVALID, self.trap.on_invalid)
         self._cover_kernel_half(*self.glue.KERNEL_HALF)
 
@@ -210,10 +212,9 @@ class Machine:
                 stop = self._idle(xen, deadline)
                 if stop is not None:
                     return stop
-                irq.at_stop()
-            elif irq.check_requested or xen.vtimers.raised:
-                # a hook stopped at a safe point for the interrupt logic, or a timer fired
-                irq.at_stop()
+                irq.update()
+            elif xen.vtimers.raised:  # a timer fired
+                irq.update()
             elif self.cpu.after_wfi(self.cpu.pc()):
                 stop = self._wait_for_interrupt(xen, deadline)
                 if stop is not None:
@@ -282,7 +283,7 @@ class Machine:
                 return StopReason(StopKind.IDLE, "the vCPU waits for an interrupt (WFI) that nothing can raise")
             if xen.domain.is_shutting_down:
                 return StopReason.shutdown(xen.domain.shutdown_reason)
-        irq.at_stop()
+        irq.update()
         return None
 
     def _sleep(self, xen: Xen, woken: Callable[[], bool], deadline: float | None) -> bool:

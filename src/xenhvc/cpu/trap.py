@@ -130,14 +130,14 @@ class TrapEntry:
         if irq is not None:
             gic = irq.gic
             if d.evtchn_irq_raised != irq.seen or gic.pending & gic.enabled or irq.timers.due():
-                irq.at_exact_point()
+                irq.update()
 
     def refresh_fast_path(self) -> None:
         """Let the native hook answer pure hypercalls from its memo only while nothing else could
         need the trap entry's attention at a hypercall's exit: no timer armed, no interrupt
         pending in the vGIC or raised by the model, the domain simply running. (It exists only
         for runs without debug-build poisoning or forced preemption.) And counter reads, which
-        are delivery points too (IrqDelivery.at_exact_point), only while that would do nothing:
+        are delivery points too (IrqDelivery.update), only while that would do nothing:
         no interrupt the vGIC could signal, no edge to latch, and until the next timer."""
         xen, irq, d, fast = self.xen, self.irq, self.xen.domain, self.fast
         running = not d.is_shutting_down and not d.blocked
@@ -145,7 +145,7 @@ class TrapEntry:
         quiet = running and no_edge and not xen.timers_armed() and (irq is None or not irq.gic.pending)
         counter = None
         if (fast.answers_counter_reads and running and no_edge and irq is not None and self.first_trap is None
-                and not irq.check_requested and not irq.timers.raised and not irq.gic.can_signal()):
+                and not irq.timers.raised and not irq.gic.can_signal()):
             base = xen.host_clock_base_ns()
             counter = None if base is None else (base, xen.next_timer_ns())
         fast.allow(quiet, counter)

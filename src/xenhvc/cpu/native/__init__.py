@@ -1,16 +1,13 @@
-"""xenhvc's native Unicorn hooks (watch.c, hvc.c), reached through ctypes.
+"""xenhvc's native Unicorn hooks (clock.c, hvc.c), reached through ctypes.
 
 Both are installed once, before the guest first runs, with Unicorn's C functions passed in as
-pointers, and both call back into Python only when they must (through the binding's
-``uccallback``, so an exception in the Python side stops the run and is raised by emu_start as
-with any other hook):
+pointers:
 
-- ``UnmaskWatch``: a block hook that, while armed, calls Python at the first block the guest runs
-  with IRQs unmasked (cpu/irq.py); arming is a flag, so no translation-cache flush. It also counts
-  the guest code run, the clock of --deterministic runs.
+- ``CodeClock``: a block hook that counts the guest code run, the clock of --deterministic runs.
 - ``FastPath``: the interrupt hook; answers a hypercall the model marked pure from a memo of its
   own earlier answers, and an AArch64 guest's counter reads from the clock, and hands everything
-  else to the Python trap entry (cpu/trap.py).
+  else to the Python trap entry (cpu/trap.py), through the binding's ``uccallback`` (so an
+  exception in the Python side stops the run and is raised by emu_start as with any other hook).
 
 And one that is not a hook: ``WallTimer`` (timer.c), the run's time limit, which stops the
 emulator as Unicorn's own emu_start timeout does, without its thread that polls the clock every
@@ -38,7 +35,6 @@ try:
 except ImportError:  # pragma: no cover - built without a C compiler
     _native = None
 
-BlockCallback = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint32, ctypes.c_void_p)
 IntrCallback = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_void_p)
 MEMO_SIZE = 16
 LOG_SIZE = 1024
@@ -54,7 +50,7 @@ def _library() -> ctypes.CDLL:
     global _lib
     if _lib is None:
         _lib = ctypes.CDLL(_native.__file__)
-        for fn in (_lib.xenhvc_watch_size, _lib.xenhvc_fastpath_size):
+        for fn in (_lib.xenhvc_clock_size, _lib.xenhvc_fastpath_size):
             fn.restype = ctypes.c_size_t
         _lib.xenhvc_timer_new.restype = ctypes.c_void_p
         _lib.xenhvc_timer_new.argtypes = [ctypes.c_void_p]
@@ -67,7 +63,7 @@ def _library() -> ctypes.CDLL:
 def _layouts_match() -> bool:
     """The ctypes mirrors have the C structs' sizes (a stale build would not)."""
     lib = _library()
-    return (lib.xenhvc_watch_size() == ctypes.sizeof(_WatchState)
+    return (lib.xenhvc_clock_size() == ctypes.sizeof(_ClockState)
             and lib.xenhvc_fastpath_size() == ctypes.sizeof(_FastPathState))
 
 
@@ -85,47 +81,23 @@ def _hook_add(uc: Uc, kind: int, callback, state: ctypes.Structure) -> int:
     return handle.value
 
 
-class _WatchState(ctypes.Structure):
-    """struct xenhvc_watch in watch.c."""
-    _fields_ = [("reg_read", ctypes.c_void_p), ("on_unmask", ctypes.c_void_p), ("reg", ctypes.c_int32),
-                ("armed", ctypes.c_int32), ("mask", ctypes.c_uint64), ("blocks", ctypes.c_uint64),
-                ("executed", ctypes.c_uint64)]
+class _ClockState(ctypes.Structure):
+    """struct xenhvc_clock in clock.c."""
+    _fields_ = [("executed", ctypes.c_uint64)]
 
 
-class UnmaskWatch:
-    """Installed on first need (``install``), since a block hook costs every block a call: a guest
-    that never has an interrupt waiting behind a mask, and is not --deterministic, runs without."""
+class CodeClock:
+    """Counts the guest code run. Install before the guest first runs: a block hook applies only
+    to blocks translated after it is added."""
 
-    def __init__(self, uc: Uc, reg: int, mask: int, on_unmask: Callable[[int], None]):
-        self.uc = uc
-        self._callback = uccallback(uc, BlockCallback)(lambda _uc, address, _size, _ud: on_unmask(address))
-        self.state = _WatchState(_fn(_uclib.uc_reg_read), _fn(self._callback), reg, 0, mask, 0, 0)
-        self.handle: int | None = None
-
-    @property
-    def installed(self) -> bool:
-        return self.handle is not None
-
-    def install(self) -> None:
-        """Add the hook. Only blocks translated later carry it: call before the guest first runs,
-        or between two runs followed by a flush of the translation cache."""
-        if self.handle is None:
-            self.handle = _hook_add(self.uc, UC_HOOK_BLOCK, _library().xenhvc_watch_block, self.state)
+    def __init__(self, uc: Uc):
+        self.state = _ClockState(0)
+        self.handle = _hook_add(uc, UC_HOOK_BLOCK, _library().xenhvc_clock_block, self.state)
 
     @property
     def executed(self) -> int:
         """Bytes of guest code run so far (whole blocks, as the emulator ran them)."""
         return self.state.executed
-
-    @property
-    def armed(self) -> bool:
-        return bool(self.state.armed)
-
-    def arm(self) -> None:
-        self.state.armed = 1
-
-    def disarm(self) -> None:
-        self.state.armed = 0
 
 
 class _Memo(ctypes.Structure):
