@@ -174,3 +174,62 @@ def test_trace_shows_the_irq():
     send = next(i for i, t in enumerate(texts) if t.startswith("event_channel_op(EVTCHNOP_send"))
     assert texts[send + 1] == "IRQ 16: taken in the guest's IRQ vector"
     assert result.trace[send + 1].pc == result.trace[send].pc + 4  # returns after the HVC
+
+
+def _taken(result):
+    return [r for r in result.trace if r.text().startswith("IRQ ")]
+
+
+#: from the send's HVC to the instruction after the unmask: the HVC, `mov x22, x21` / `mov r6, r8`
+#: (2 bytes in Thumb), the unmask (2 bytes in Thumb)
+AFTER_UNMASK = {"a64": 12, "a32": 12, "t32": 8}
+
+
+@pytest.mark.parametrize("isa", ["a64", "a32", "t32"])
+def test_trace_shows_the_irq_the_cpu_took_at_the_unmask(isa):
+    # masked at the send: the line is raised, and the CPU takes the IRQ right after the unmask,
+    # interrupting the instruction after it
+    src = (A64 if isa == "a64" else A32).replace("{before_send}", "").replace(
+        "{after_send}", f"{UNMASK[isa]}\n    nop\n    {MASK[isa]}")
+    result = run_guest(assemble_guest(isa, src), timeout=20)
+    assert result.stop.kind == StopKind.SHUTDOWN, result.stop
+    send = next(r for r in result.trace if r.text().startswith("event_channel_op(EVTCHNOP_send"))
+    (record,) = _taken(result)
+    assert record.text() == "IRQ 16: taken in the guest's IRQ vector"
+    assert record.pc == send.pc + AFTER_UNMASK[isa]
+
+
+GICR_ICENABLER0 = 0x180
+
+
+@pytest.mark.parametrize("isa", ["a64", "a32", "t32"])
+def test_a_gic_write_that_disables_the_pending_irq_lowers_the_line(isa):
+    disable = (f"ldr x9, ={GICR_SGI:#x}\n    mov w1, #0x10000\n    str w1, [x9, #{GICR_ICENABLER0:#x}]" if isa == "a64"
+               else f"ldr r9, ={GICR_SGI:#x}\n    mov r1, #0x10000\n    str r1, [r9, #{GICR_ICENABLER0:#x}]")
+    assert run(isa, after_send=f"{disable}\n    {UNMASK[isa]}\n    nop\n    {MASK[isa]}") == (0, 0, 0)
+
+
+def test_the_take_is_traced_at_vectors_moved_after_the_interrupt_was_raised():
+    # the send raises the line with IRQs masked; the guest then moves VBAR_EL1 to a second
+    # table and makes a hypercall (a point where the model looks again) before it unmasks
+    move = """adr     x0, vectors2
+    msr     vbar_el1, x0
+    mov     x0, #0                  // XENVER_version
+    mov     x1, #0
+    xen_hypercall __HYPERVISOR_xen_version
+    msr     daifclr, #2
+    nop
+    msr     daifset, #2"""
+    src = A64.replace("{before_send}", "").replace("{after_send}", move) + """
+    .balign 2048
+vectors2:
+    .space  0x280
+    mrs     x20, S3_0_C12_C12_0
+    msr     S3_0_C12_C12_1, x20
+    add     x21, x21, #100
+    eret
+"""
+    result = run_guest(assemble_guest("a64", src), timeout=20)
+    assert result.stop.kind == StopKind.SHUTDOWN, result.stop
+    assert struct.unpack("<QQQ", result.console[:24]) == (16, 100, 0)  # taken at the new table
+    assert [r.text() for r in _taken(result)] == ["IRQ 16: taken in the guest's IRQ vector"]
