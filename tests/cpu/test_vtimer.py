@@ -30,7 +30,8 @@ def test_timer_accesses_become_udfs_that_decode_back():
 
 def test_patch_code_rewrites_aligned_words_only():
     data = struct.pack("<4I", MRS_CNTVCT_X3, 0xD503201F, MSR_CNTV_CVAL_X4, 0) + b"\x00" + struct.pack("<I", MRS_CNTVCT_X3)
-    out, n = Cpu.patch_code(0x40080000, data)
+    out = bytearray(data)
+    n = Cpu.patch_code(0x40080000, out)
     assert n == 2
     words = struct.unpack("<4I", out[:16])
     assert words[0] == timer_udf(MRS_CNTVCT_X3) and words[2] == timer_udf(MSR_CNTV_CVAL_X4)

@@ -140,13 +140,14 @@ class Cpu:
         return (self.io.read(c.UC_ARM_REG_LR) - 4) & 0xFFFFFFFF
 
     @staticmethod
-    def patch_code(addr: int, data: bytes) -> tuple[bytes, int]:
-        """Rewrite the generic-timer MRC/MCR/MRRC/MCRR words (ARM encoding, unconditional) in
-        code loaded at ``addr`` into the UDFs that stand for them (sysreg.timer_udf_a32): Unicorn
+    def patch_code(addr: int, code) -> int:
+        """Rewrite, in place, the generic-timer MRC/MCR/MRRC/MCRR words (ARM encoding,
+        unconditional) in ``code`` (a writable buffer loaded at ``addr``) into the UDFs that stand
+        for them (sysreg.timer_udf_a32); returns how many were. Unicorn
         runs them natively, with a timer that never interrupts. Thumb encodings are not
         rewritten. A zImage decompresses itself, so for one this runs again over the
         decompressed kernel (Machine.late_patch)."""
-        return rewrite_words(addr, data, A32_TIMER_PATTERNS, timer_udf_a32)
+        return rewrite_words(addr, code, A32_TIMER_PATTERNS, timer_udf_a32)
 
     def sysreg_at(self, pc: int) -> SysregAccess | None:
         """The ICC_* MRC/MCR (ARM or Thumb) at ``pc`` (virtual once the MMU is on), or None."""

@@ -201,12 +201,12 @@ class Cpu:
             return None
 
     @staticmethod
-    def patch_code(addr: int, data: bytes) -> tuple[bytes, int]:
-        """Rewrite the generic-timer MRS/MSR words (and MRS ID_AA64PFR0_EL1) in an image segment
-        loaded at ``addr`` into the UDFs that stand for them (sysreg.timer_udf). Returns the data
-        and how many were rewritten. Every aligned word with such an encoding is taken for an
+    def patch_code(addr: int, code) -> int:
+        """Rewrite, in place, the generic-timer MRS/MSR words (and MRS ID_AA64PFR0_EL1) in ``code``
+        (a writable buffer: an image segment loaded at ``addr``) into the UDFs that stand for
+        them (sysreg.timer_udf). Returns how many were rewritten. Every aligned word with such an encoding is taken for an
         instruction (a word of data with exactly that value would be changed too)."""
-        return rewrite_words(addr, data, _PATCH_PATTERNS, timer_udf)
+        return rewrite_words(addr, code, _PATCH_PATTERNS, timer_udf)
 
     def get_gpr(self, n: int) -> int:
         return 0 if n == XZR else self.io.read(REGS[f"x{n}"])

@@ -73,10 +73,9 @@ class Machine:
 
     def load(self, segments: tuple[Segment, ...], blobs: tuple[tuple[int, bytes], ...]) -> None:
         for seg in segments:
-            code = len(seg.data) if self._code_bytes is None else self._code_bytes
-            data, n = self.cpu.patch_code(seg.addr, seg.data[:code])
-            self.timer_sites += n
-            self._write_ram(seg.addr, data + seg.data[code:])
+            self._write_ram(seg.addr, seg.data)
+            code = len(seg.data) if self._code_bytes is None else min(self._code_bytes, len(seg.data))
+            self.timer_sites += self._patch(seg.addr, code)
         for addr, data in blobs:
             self._write_ram(addr, data)
 
@@ -96,12 +95,23 @@ class Machine:
 
     def _late_patch(self) -> None:
         self._late_patch_due = False
-        n = min(self._late_patch_end, self.bank.end) - self.bank.base
-        data, count = self.cpu.patch_code(self.bank.base, bytes(self.ram[:n]))
+        count = self._patch(self.bank.base, min(self._late_patch_end, self.bank.end) - self.bank.base)
         if count:
-            self.ram[:n] = data
             self.timer_sites += count
             self.uc.ctl_flush_tb()
+
+    def _patch(self, addr: int, length: int) -> int:
+        """``patch_code`` over guest memory: in place in RAM, or read and written back through
+        Unicorn outside it."""
+        if self.bank.contains(addr, length):
+            off = addr - self.bank.base
+            with memoryview(self.ram) as ram, ram[off:off + length] as code:
+                return self.cpu.patch_code(addr, code)
+        code = self.uc.mem_read(addr, length)
+        count = self.cpu.patch_code(addr, code)
+        if count:
+            self.uc.mem_write(addr, bytes(code))
+        return count
 
     def _write_ram(self, addr: int, data: bytes) -> None:
         """Before the first instruction: straight into the host memory behind guest RAM (nothing

@@ -13,6 +13,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from .native import match_words
+
 #: (CRn, CRm, op2) -> name, for op0 = 3 / op1 = 0 (A64) and p15 / opc1 = 0 (AArch32)
 ICC_REGS = {
     (4, 6, 0): "ICC_PMR",
@@ -105,40 +107,43 @@ A32_MCRR_MASK, A32_MCRR_BITS = 0x0FE00F00, 0x0C400F00  # MCRR/MRRC p15 (cond 110
 A32_UDF_BITS, A32_UDF_MASK, A32_UDF_TAG = 0xE7F000F0, 0xFFF000F0, 0xA000
 
 
-def candidate_words(words: memoryview, patterns: tuple[tuple[int, int], ...]) -> list[int]:
-    """Indexes of the 32-bit words with ``word & mask == bits`` for one of ``patterns``: a first
-    cut before the exact rewrite. Vectorised for a kernel, a plain loop for a small image (numpy's
-    import alone costs more than that)."""
-    if len(words) < 1 << 14:
-        return [i for i, w in enumerate(words) if any(w & m == b for m, b in patterns)]
-    # no BLAS here: without this, numpy's import starts OpenBLAS threads that spin beside the run
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    import numpy as np
+def candidate_words(buf, offset: int, count: int, patterns: tuple[tuple[int, int], ...]) -> list[int]:
+    """Indexes of the ``count`` 32-bit words of ``buf`` (a bytes-like object) from ``offset``
+    with ``word & mask == bits`` for one of ``patterns``: a first cut before the exact rewrite. In
+    C for a kernel (cpu/native/scan.c), a plain loop for a small image; without the compiled
+    extension, vectorised with numpy."""
+    with memoryview(buf) as view, view[offset:offset + 4 * count].cast("I") as words:
+        if count < 1 << 14:
+            return [i for i, w in enumerate(words) if any(w & m == b for m, b in patterns)]
+        found = match_words(buf, offset, count, patterns)
+        if found is not None:
+            return found
+        # no BLAS here: without this, numpy's import starts OpenBLAS threads that spin beside the run
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+        import numpy as np
 
-    a = np.frombuffer(words, dtype="<u4")
-    hit = np.zeros(len(a), dtype=bool)
-    for mask, bits in patterns:
-        hit |= (a & np.uint32(mask)) == np.uint32(bits)
-    return np.flatnonzero(hit).tolist()
+        a = np.frombuffer(words, dtype="<u4")
+        hit = np.zeros(len(a), dtype=bool)
+        for mask, bits in patterns:
+            hit |= (a & np.uint32(mask)) == np.uint32(bits)
+        del a
+        return np.flatnonzero(hit).tolist()
 
 
-def rewrite_words(addr: int, data: bytes, patterns: tuple[tuple[int, int], ...], rewrite) -> tuple[bytes, int]:
-    """``data`` (loaded at ``addr``) with every aligned word that matches ``patterns`` and that
-    ``rewrite`` maps to a new word replaced by it; and how many were."""
-    out = None
+def rewrite_words(addr: int, buf, patterns: tuple[tuple[int, int], ...], rewrite) -> int:
+    """Rewrite, in ``buf`` (a writable bytes-like object loaded at ``addr``), every aligned word
+    that matches ``patterns`` and that ``rewrite`` maps to a new word; returns how many were."""
     n = 0
     skip = -addr % 4
-    words = memoryview(data)[skip:skip + (len(data) - skip) // 4 * 4].cast("I")
-    for i in candidate_words(words, patterns):
-        new = rewrite(words[i])
-        if new is None:
-            continue
-        if out is None:
-            out = bytearray(data)
-        off = skip + 4 * i
-        out[off:off + 4] = new.to_bytes(4, "little")
-        n += 1
-    return (bytes(out) if out is not None else data), n
+    count = (len(buf) - skip) // 4
+    candidates = candidate_words(buf, skip, count, patterns)
+    with memoryview(buf) as view, view[skip:skip + 4 * count].cast("I") as words:
+        for i in candidates:
+            new = rewrite(words[i])
+            if new is not None:
+                words[i] = new
+                n += 1
+    return n
 
 
 #: MRC/MCR and MRRC/MCRR (p15 or not): where the AArch32 timer accesses are (timer_udf_a32 decides)

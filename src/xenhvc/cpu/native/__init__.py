@@ -9,9 +9,10 @@ pointers:
   else to the Python trap entry (cpu/trap.py), through the binding's ``uccallback`` (so an
   exception in the Python side stops the run and is raised by emu_start as with any other hook).
 
-And one that is not a hook: ``WallTimer`` (timer.c), the run's time limit, which stops the
+And two that are not hooks: ``WallTimer`` (timer.c), the run's time limit, which stops the
 emulator as Unicorn's own emu_start timeout does, without its thread that polls the clock every
-2 microseconds.
+2 microseconds; and ``match_words`` (scan.c), the loader's scan of a kernel image for the words
+it rewrites.
 
 ``native_hooks_available()`` is False when the extension was not built or the Unicorn binding
 has another layout; the machine then uses Python hooks only."""
@@ -52,12 +53,40 @@ def _library() -> ctypes.CDLL:
         _lib = ctypes.CDLL(_native.__file__)
         for fn in (_lib.xenhvc_clock_size, _lib.xenhvc_fastpath_size):
             fn.restype = ctypes.c_size_t
+        _lib.xenhvc_match_words.restype = ctypes.c_size_t
+        _lib.xenhvc_match_words.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_size_t,
+                                            ctypes.c_void_p, ctypes.c_size_t]
         _lib.xenhvc_timer_new.restype = ctypes.c_void_p
         _lib.xenhvc_timer_new.argtypes = [ctypes.c_void_p]
         _lib.xenhvc_timer_arm.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint64]
         _lib.xenhvc_timer_disarm.argtypes = [ctypes.c_void_p]
         _lib.xenhvc_timer_free.argtypes = [ctypes.c_void_p]
     return _lib
+
+
+def match_words(buf, offset: int, count: int, patterns: tuple[tuple[int, int], ...]) -> list[int] | None:
+    """Indexes of the ``count`` little-endian words of ``buf`` (bytes, or a writable buffer such as
+    guest RAM) from ``offset`` with ``word & mask == bits`` for one of ``patterns`` ((mask, bits)
+    pairs); None without the extension."""
+    if _native is None:
+        return None
+    assert 0 <= offset and offset + 4 * count <= len(buf)
+    if isinstance(buf, bytes):
+        base, keep = ctypes.cast(ctypes.c_char_p(buf), ctypes.c_void_p).value, buf
+    else:  # read in place, not copied
+        keep = (ctypes.c_char * len(buf)).from_buffer(buf)
+        base = ctypes.addressof(keep)
+    flat = (ctypes.c_uint32 * (2 * len(patterns)))(*(v for pattern in patterns for v in pattern))
+    cap = max(1024, count // 256)
+    try:
+        while True:
+            out = (ctypes.c_uint32 * cap)()
+            found = _library().xenhvc_match_words(base + offset, count, flat, len(patterns), out, cap)
+            if found <= cap:
+                return out[:found]
+            cap = found
+    finally:
+        del keep
 
 
 def _layouts_match() -> bool:
