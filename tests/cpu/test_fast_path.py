@@ -201,3 +201,103 @@ ch: .ascii "x"
 """)
     r = run_guest(image, RunConfig(timeout=10))
     assert r.console == b"x" * 50 and r.fast_hypercalls == 0
+
+
+# SMCCC: the Spectre workarounds Linux calls on every entry from user space (HVC #0, function id
+# in x0/r0). x2/r2 and x3/r3 hold 7 before each call; the guest ORs together what it sees after
+# each call, in the registers the model answers (x0/r0 .. x3/r3) and writes that as 4 words.
+A64_SMCCC = f"""
+    ldr x9, ={N}
+    mov x12, #0
+    mov x13, #0
+    mov x14, #0
+    mov x15, #0
+1:  ldr x0, ={{fid}}
+    mov x1, #1
+    mov x2, #7
+    mov x3, #7
+    hvc #0
+    orr x12, x12, x0
+    orr x13, x13, x1
+    orr x14, x14, x2
+    orr x15, x15, x3
+    subs x9, x9, #1
+    bne 1b
+    adr x2, out
+    stp w12, w13, [x2]
+    stp w14, w15, [x2, #8]
+    mov x0, #0
+    mov x1, #16
+    xen_hypercall __HYPERVISOR_console_io
+    shutdown 0
+    .ltorg
+    .balign 8
+out: .space 16
+"""
+
+A32_SMCCC = f"""
+    ldr r9, ={N}
+    mov r4, #0
+    mov r5, #0
+    mov r6, #0
+    mov r7, #0
+1:  ldr r0, ={{fid}}
+    mov r1, #1
+    mov r2, #7
+    mov r3, #7
+    hvc #0
+    orr r4, r4, r0
+    orr r5, r5, r1
+    orr r6, r6, r2
+    orr r7, r7, r3
+    subs r9, r9, #1
+    bne 1b
+    adr r2, out
+    str r4, [r2]
+    str r5, [r2, #4]
+    str r6, [r2, #8]
+    str r7, [r2, #12]
+    mov r0, #0
+    mov r1, #16
+    xen_hypercall __HYPERVISOR_console_io
+    shutdown 0
+    .ltorg
+    .balign 4
+out: .space 16
+"""
+
+WORKAROUND_1, WORKAROUND_2 = 0x80008000, 0x80007FFF
+
+
+def _smccc(isa: str, fid: int, config: RunConfig = RunConfig(timeout=10)):
+    r = run_guest(assemble_guest(isa, (A64_SMCCC if isa == "a64" else A32_SMCCC).format(fid=fid)), config)
+    assert r.stop.exit_code is ExitCode.POWEROFF, r.stop
+    return r, tuple(int.from_bytes(r.console[i:i + 4], "little") for i in range(0, 16, 4))
+
+
+@pytest.mark.parametrize("fid, seen", [(WORKAROUND_2, (0, 0, 0, 0)), (WORKAROUND_1, (0, 0, 7, 7))])
+def test_a64_spectre_workarounds_are_answered_natively_as_the_model_answers(fid, seen):
+    # AArch64: WORKAROUND_2 zeroes x0..x3, WORKAROUND_1 x0 and x1 (xen/arch/arm/arm64/entry.S)
+    r, regs = _smccc("a64", fid)
+    assert regs == seen
+    assert r.fast_smccc_calls == N - 1  # all but the first
+
+
+@pytest.mark.parametrize("isa", ["a32", "t32"])
+def test_a32_workarounds_leave_the_registers_natively_too(isa):
+    r, regs = _smccc(isa, WORKAROUND_2)
+    assert regs == (WORKAROUND_2, 1, 7, 7)
+    assert r.fast_smccc_calls == N - 1
+
+
+def test_smccc_calls_that_are_not_pure_reach_the_model():
+    r, regs = _smccc("a64", 0x80000000)  # SMCCC_VERSION
+    assert regs[0] == 0x10001 and r.fast_smccc_calls == 0
+
+
+def test_traced_and_deterministic_runs_see_every_smccc_call_in_the_model():
+    traced, regs = _smccc("a64", WORKAROUND_2, RunConfig(trace=True, timeout=10))
+    assert regs == (0, 0, 0, 0) and traced.fast_smccc_calls == 0
+    assert sum(r.name == "ARM_SMCCC_ARCH_WORKAROUND_2" for r in traced.trace) == N
+    deterministic, regs = _smccc("a64", WORKAROUND_2, RunConfig(deterministic=True, timeout=10))
+    assert regs == (0, 0, 0, 0) and deterministic.fast_smccc_calls == 0

@@ -133,6 +133,11 @@ class Machine:
         return self.trap.fast.hits if self.trap is not None and self.trap.fast is not None else 0
 
     @property
+    def fast_smccc_calls(self) -> int:
+        """SMCCC calls the native fast path answered (native.FastPath)."""
+        return self.trap.fast.smccc_hits if self.trap is not None and self.trap.fast is not None else 0
+
+    @property
     def native_counter_reads(self) -> int:
         """Counter reads the native hook answered (native.FastPath)."""
         return self.trap.fast.counter_reads if self.trap is not None and self.trap.fast is not None else 0
@@ -156,7 +161,8 @@ class Machine:
                 self.uc, lambda intno: self.trap.on_interrupt(self.uc, intno, None), excp_hvc=self.cpu.excp_hvc,
                 pc=regs["pc"], nr=regs[arch.number_reg], args=(regs[arch.arg_regs[0]], regs[arch.arg_regs[1]]),
                 result=regs[arch.result_reg], syndrome=self.cpu.syndrome_reg, sctlr_cp=self.cpu.sctlr_cp[0],
-                word_mask=arch.word_mask, on_repeat=xen.record_repeats if xen.tracing else None,
+                word_mask=arch.word_mask, fid=regs[arch.smccc_regs[0]],
+                on_repeat=xen.record_repeats if xen.tracing else None,
                 counter=self.cpu.counter_reads())
             if xen.tracing:
                 xen.before_record = self.trap.fast.drain

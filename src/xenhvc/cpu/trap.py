@@ -21,16 +21,20 @@ EXCEPTION_NAMES = {1: "undefined instruction", 2: "supervisor call (SVC)", 3: "p
 
 
 class UcRegs:
-    """x0..x7 / r0..r7 read and written on demand, for SMCCC."""
+    """x0..x7 / r0..r7 read and written on demand, for SMCCC; remembers what was written."""
 
     def __init__(self, uc: Uc, ids: tuple[int, ...], mask: int):
         self.uc, self.ids, self.mask = uc, ids, mask
+        #: Unicorn register id -> value, for each register set since the last clear
+        self.written: dict[int, int] = {}
 
     def get(self, n: int) -> int:
         return self.uc.reg_read(self.ids[n])
 
     def set(self, n: int, value: int) -> None:
-        self.uc.reg_write(self.ids[n], value & self.mask)
+        value &= self.mask
+        self.uc.reg_write(self.ids[n], value)
+        self.written[self.ids[n]] = value
 
 
 class TrapEntry:
@@ -111,7 +115,7 @@ class TrapEntry:
             finally:
                 mem.trap_ends()
         elif imm == SMCCC_HVC_IMM:
-            self.xen.smccc(self.smccc_regs, pc - 4)
+            self._smccc(pc)
         elif self.debug_build and (imm & 0xFF00) == 0xFF00:
             self._debug_trap(imm & 0xFF, pc)
         else:
@@ -136,19 +140,19 @@ class TrapEntry:
         """Let the native hook answer pure hypercalls from its memo only while nothing else could
         need the trap entry's attention at a hypercall's exit: no timer armed, no interrupt
         pending in the vGIC or raised by the model, the domain simply running. (It exists only
-        for runs without debug-build poisoning or forced preemption.) And counter reads, which
-        are delivery points too (IrqDelivery.update), only while that would do nothing:
-        no interrupt the vGIC could signal, no edge to latch, and until the next timer."""
+        for runs without debug-build poisoning or forced preemption.) And counter reads and pure
+        SMCCC calls, which are delivery points too (IrqDelivery.update), only while that would do
+        nothing: no interrupt the vGIC could signal, no edge to latch, and until the next timer."""
         xen, irq, d, fast = self.xen, self.irq, self.xen.domain, self.fast
         running = not d.is_shutting_down and not d.blocked
         no_edge = irq is None or d.evtchn_irq_raised == irq.seen
         quiet = running and no_edge and not xen.timers_armed() and (irq is None or not irq.gic.pending)
-        counter = None
-        if (fast.answers_counter_reads and running and no_edge and irq is not None and self.first_trap is None
+        until = None
+        if (running and no_edge and irq is not None and self.first_trap is None
                 and not irq.timers.raised and not irq.gic.can_signal()):
             base = xen.host_clock_base_ns()
-            counter = None if base is None else (base, xen.next_timer_ns())
-        fast.allow(quiet, counter)
+            until = None if base is None else (base, xen.next_timer_ns())
+        fast.allow(quiet, until)
 
     def on_invalid(self, uc: Uc, _user_data) -> bool:
         """UC_HOOK_INSN_INVALID (AArch32 undefined instructions): an ICC_* MRC/MCR is emulated;
@@ -197,6 +201,15 @@ class TrapEntry:
             for i in range(arity - 1, 0, -1):
                 write(self.arg_ids[i], DEBUG_POISON)
             write(self.nr_id, DEBUG_POISON)
+
+    def _smccc(self, pc: int) -> None:
+        regs = self.smccc_regs
+        regs.written.clear()
+        fid = regs.get(0) & 0xFFFFFFFF
+        self.xen.smccc(regs, pc - 4)
+        fast = self.fast
+        if fast is not None and not fast.tracing and self.xen.smccc_pure(fid):
+            fast.remember_smccc(fid, regs.written)
 
     def _debug_trap(self, code: int, pc: int) -> None:
         """do_debug_trap (debug builds): 0xFFE0+n prints register n, 0xFFFD "Reached", 0xFFFE a

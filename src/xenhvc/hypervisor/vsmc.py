@@ -18,6 +18,7 @@ _PSCI_1_0_FEATURES = {
     SmcccFid.PSCI_0_2_FN32_SYSTEM_RESET, SmcccFid.PSCI_1_0_FN32_PSCI_FEATURES, SmcccFid.ARM_SMCCC_VERSION,
 }
 _FAST_PATH = {SmcccFid.ARM_SMCCC_ARCH_WORKAROUND_1, SmcccFid.ARM_SMCCC_ARCH_WORKAROUND_3}
+_WORKAROUNDS = _FAST_PATH | {SmcccFid.ARM_SMCCC_ARCH_WORKAROUND_2}
 
 
 class SmcccRegs(Protocol):
@@ -71,6 +72,12 @@ class Vsmc:
         if not handled:
             regs.set(0, S.ARM_SMCCC_ERR_UNKNOWN_FUNCTION)
         return handled
+
+    def pure(self, fid: int) -> bool:
+        """Whether the answer to ``fid`` depends on nothing but the id and the call changes
+        nothing: the Spectre workarounds (Xen answers them without looking at the arguments; on
+        arm64 in its entry code), which a trap layer may answer again as the model did."""
+        return fid in _WORKAROUNDS
 
     # -- owners ---------------------------------------------------------------------------------
     def _arch(self, regs: SmcccRegs, fid: int) -> bool:

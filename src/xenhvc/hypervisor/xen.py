@@ -260,6 +260,10 @@ class Xen:
             self.warn(f"{hypercall_name(nr)} is not modelled yet; answering -ENOSYS")
         return -Errno.ENOSYS
 
+    def smccc_pure(self, fid: int) -> bool:
+        """Xen.pure for an SMCCC call (Vsmc.pure); never with preemption forced."""
+        return not self.preempt_every and self.vsmc.pure(fid)
+
     def smccc(self, regs: SmcccRegs, pc: int = 0) -> None:
         fid = regs.get(0) & 0xFFFFFFFF
         args = (fid,) + tuple(regs.get(n) for n in range(1, 1 + SMCCC_ARITY.get(fid, 0))) if self.tracing else ()

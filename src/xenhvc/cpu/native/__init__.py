@@ -4,8 +4,9 @@ Both are installed once, before the guest first runs, with Unicorn's C functions
 pointers:
 
 - ``CodeClock``: a block hook that counts the guest code run, the clock of --deterministic runs.
-- ``FastPath``: the interrupt hook; answers a hypercall the model marked pure from a memo of its
-  own earlier answers, and an AArch64 guest's counter reads from the clock, and hands everything
+- ``FastPath``: the interrupt hook; answers a hypercall or SMCCC call the model marked pure from
+  a memo of its own earlier answers, and an AArch64 guest's counter reads from the clock, and
+  hands everything
   else to the Python trap entry (cpu/trap.py), through the binding's ``uccallback`` (so an
   exception in the Python side stops the run and is raised by emu_start as with any other hook).
 
@@ -38,6 +39,7 @@ except ImportError:  # pragma: no cover - built without a C compiler
 
 IntrCallback = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_void_p)
 MEMO_SIZE = 16
+SMCCC_MEMO_SIZE, SMCCC_REGS = 4, 4
 LOG_SIZE = 1024
 _lib: ctypes.CDLL | None = None
 
@@ -134,6 +136,11 @@ class _Memo(ctypes.Structure):
                 ("a1", ctypes.c_uint64), ("pc", ctypes.c_uint64), ("result", ctypes.c_int64)]
 
 
+class _SmcccMemo(ctypes.Structure):
+    _fields_ = [("used", ctypes.c_uint32), ("fid", ctypes.c_uint32), ("nwrite", ctypes.c_uint32),
+                ("pad", ctypes.c_uint32), ("reg", ctypes.c_int32 * SMCCC_REGS), ("value", ctypes.c_uint64 * SMCCC_REGS)]
+
+
 class _Repeat(ctypes.Structure):
     _fields_ = [("slot", ctypes.c_uint32), ("count", ctypes.c_uint32)]
 
@@ -147,10 +154,12 @@ class _FastPathState(ctypes.Structure):
                 ("sctlr_reg", ctypes.c_int32), ("tracing", ctypes.c_int32), ("word_mask", ctypes.c_uint64),
                 ("hits", ctypes.c_uint64), ("memo", _Memo * MEMO_SIZE), ("log_len", ctypes.c_uint32),
                 ("pad", ctypes.c_uint32), ("log", _Repeat * LOG_SIZE),
-                ("vmem_read", ctypes.c_void_p), ("excp_udef", ctypes.c_int32), ("counter_enabled", ctypes.c_int32),
+                ("vmem_read", ctypes.c_void_p), ("excp_udef", ctypes.c_int32), ("until_deadline", ctypes.c_int32),
                 ("base_ns", ctypes.c_int64), ("deadline_ns", ctypes.c_int64), ("udf_bits", ctypes.c_uint32),
                 ("udf_mask", ctypes.c_uint32), ("ns_per_tick", ctypes.c_uint32), ("pad2", ctypes.c_uint32),
-                ("xreg", ctypes.c_int32 * 31), ("pad3", ctypes.c_int32), ("counter_reads", ctypes.c_uint64)]
+                ("xreg", ctypes.c_int32 * 31), ("pad3", ctypes.c_int32), ("counter_reads", ctypes.c_uint64),
+                ("smccc", _SmcccMemo * SMCCC_MEMO_SIZE), ("fid_reg", ctypes.c_int32), ("pad4", ctypes.c_int32),
+                ("smccc_hits", ctypes.c_uint64)]
 
 
 @dataclass(frozen=True)
@@ -174,7 +183,7 @@ class FastPath:
     must be called before the Python side records anything itself."""
 
     def __init__(self, uc: Uc, slow: Callable[[int], None], *, excp_hvc: int, pc: int, nr: int, args: tuple[int, int],
-                 result: int, syndrome: int | None, sctlr_cp: int, word_mask: int,
+                 result: int, syndrome: int | None, sctlr_cp: int, word_mask: int, fid: int,
                  on_repeat: Callable[[object, int], None] | None = None, counter: CounterReads | None = None):
         self._callback = uccallback(uc, IntrCallback)(lambda _uc, intno, _ud: slow(intno))
         self.state = _FastPathState(_fn(_uclib.uc_reg_read), _fn(_uclib.uc_reg_write), _fn(_uclib.uc_mem_read),
@@ -183,13 +192,14 @@ class FastPath:
                                     word_mask, 0)
         state = self.state
         state.excp_udef = -1
+        state.vmem_read = _fn(_uclib.uc_vmem_read)
+        state.fid_reg = fid
         if counter is not None:
-            state.vmem_read = _fn(_uclib.uc_vmem_read)
             state.excp_udef, state.udf_bits, state.udf_mask = counter.excp_udef, counter.udf_bits, counter.udf_mask
             state.ns_per_tick = counter.ns_per_tick
             state.xreg[:] = counter.xregs
         self.handle = _hook_add(uc, UC_HOOK_INTR, _library().xenhvc_hvc_hook, self.state)
-        self._next = 0
+        self._next = self._next_smccc = 0
         self._allowed: tuple = (False, None)
         self.on_repeat = on_repeat
         #: the trace record each memo entry stands for (traced runs)
@@ -219,26 +229,39 @@ class FastPath:
         return self.state.counter_reads
 
     @property
-    def answers_counter_reads(self) -> bool:
-        return self.state.excp_udef >= 0
+    def smccc_hits(self) -> int:
+        return self.state.smccc_hits
 
-    def allow(self, memo: bool, counter: tuple[int, int | None] | None = None) -> None:
-        """What the hook may answer until told otherwise: pure hypercalls from the memo, and
-        counter reads with (base_ns, deadline_ns): Xen system time = CLOCK_MONOTONIC + base_ns,
-        until the next Xen timer at deadline_ns (None: no timer). The C side's fields are
-        written only when this changes."""
-        if (memo, counter) == self._allowed:
+    def allow(self, memo: bool, until: tuple[int, int | None] | None = None) -> None:
+        """What the hook may answer until told otherwise: pure hypercalls from the memo; and,
+        with ``until`` = (base_ns, deadline_ns), counter reads and pure SMCCC calls, while Xen
+        system time (CLOCK_MONOTONIC + base_ns) is before the next Xen timer at deadline_ns
+        (None: no timer). The C side's fields are written only when this changes."""
+        if (memo, until) == self._allowed:
             return
-        self._allowed = (memo, counter)
+        self._allowed = (memo, until)
         state = self.state
         state.enabled = int(memo)
-        if counter is None or state.excp_udef < 0:
-            state.counter_enabled = 0
+        if until is None:
+            state.until_deadline = 0
         else:
-            base_ns, deadline_ns = counter
+            base_ns, deadline_ns = until
             state.base_ns = base_ns
             state.deadline_ns = (1 << 63) - 1 if deadline_ns is None else deadline_ns
-            state.counter_enabled = 1
+            state.until_deadline = 1
+
+    def remember_smccc(self, fid: int, writes: dict[int, int]) -> None:
+        """The model's answer to SMCCC function ``fid``, which depends on nothing else and changed
+        nothing but ``writes`` (Unicorn register id -> value)."""
+        assert len(writes) <= SMCCC_REGS
+        smccc = self.state.smccc
+        if any(m.used and m.fid == fid for m in smccc):
+            return
+        m = smccc[self._next_smccc]
+        self._next_smccc = (self._next_smccc + 1) % SMCCC_MEMO_SIZE
+        m.used, m.fid, m.nwrite = 1, fid, len(writes)
+        for i, (reg, value) in enumerate(writes.items()):
+            m.reg[i], m.value[i] = reg, value
 
     def remember(self, nr: int, a0: int, a1: int, result: int, pc: int = 0, record: object = None) -> None:
         """The model's answer for (nr, a0, a1), which depends on nothing else and changed nothing;

@@ -21,7 +21,12 @@
    model's, and only while the Python side says nothing could need its attention at that
    point (no interrupt the vGIC could signal, no edge waiting, the domain running) and only
    before the next Xen timer's deadline; from it on, the read goes to Python, which fires the
-   timer there. */
+   timer there.
+
+   Under the same condition it answers the SMCCC calls (HVC #0) the model marks as depending on
+   nothing but their function id and changing nothing (Vsmc.pure: the Spectre workarounds, which
+   Linux makes on every entry from and return to user space, and which real Xen answers in its
+   entry code), from a memo of the registers the model wrote the first time. */
 #include <stdint.h>
 #include <stddef.h>
 #include <time.h>
@@ -36,6 +41,8 @@ typedef int (*uc_vmem_read_t)(void *uc, uint64_t address, int prot, void *bytes,
 #define A64_HVC_MASK 0xFFE0001Fu
 #define A64_HVC_BITS 0xD4000002u
 #define MEMO_SIZE 16
+#define SMCCC_MEMO_SIZE 4
+#define SMCCC_REGS 4
 #define LOG_SIZE 1024
 #define UC_PROT_EXEC 4
 #define XZR 31
@@ -43,6 +50,12 @@ typedef int (*uc_vmem_read_t)(void *uc, uint64_t address, int prot, void *bytes,
 struct xenhvc_memo {
     uint64_t used, nr, a0, a1, pc;
     int64_t result;
+};
+
+struct xenhvc_smccc_memo {     /* an SMCCC call by function id: the registers the model wrote */
+    uint32_t used, fid, nwrite, pad;
+    int32_t reg[SMCCC_REGS];
+    uint64_t value[SMCCC_REGS];
 };
 
 struct xenhvc_repeat {          /* `count` answers in a row from memo entry `slot` */
@@ -68,7 +81,8 @@ struct xenhvc_fastpath {
     /* counter reads */
     uc_vmem_read_t vmem_read;
     int32_t excp_udef;          /* Unicorn's exception number for an undefined instruction */
-    int32_t counter_enabled;    /* kept by Python: 0 sends every UDF to it */
+    int32_t until_deadline;     /* kept by Python: counter reads and pure SMCCC calls answered here
+                                   until deadline_ns; 0 sends them all to it */
     int64_t base_ns;            /* Xen system time = CLOCK_MONOTONIC + base_ns */
     int64_t deadline_ns;        /* the next Xen timer (system time): from it on, Python */
     uint32_t udf_bits, udf_mask;    /* the UDFs that read the count (Rt in bits 4:0) */
@@ -76,7 +90,23 @@ struct xenhvc_fastpath {
     int32_t xreg[31];           /* Unicorn's ids of x0..x30 (the PC is pc_reg) */
     int32_t pad3;
     uint64_t counter_reads;     /* answered here (statistics, tests) */
+    struct xenhvc_smccc_memo smccc[SMCCC_MEMO_SIZE];
+    int32_t fid_reg, pad4;      /* x0/r0: the SMCCC function id */
+    uint64_t smccc_hits;        /* answered here (statistics, tests) */
 };
+
+/* Xen's system time now, if the Python side lets this hook answer before the next Xen timer
+   and that timer is not due: 1 and *ns; else 0. */
+static int before_deadline(struct xenhvc_fastpath *f, int64_t *ns)
+{
+    struct timespec now;
+
+    if (!f->until_deadline)
+        return 0;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    *ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec + f->base_ns;
+    return *ns < f->deadline_ns;
+}
 
 /* The count for a counter-read UDF at the PC, written to its Rt, and the PC stepped past it;
    0 (nothing changed) if the instruction is anything else or the next timer is due. */
@@ -84,15 +114,10 @@ static int counter_read(void *uc, struct xenhvc_fastpath *f)
 {
     uint64_t pc = 0, value;
     uint32_t insn = 0;
-    struct timespec now;
     int64_t ns;
 
     if (f->reg_read(uc, f->pc_reg, &pc) || f->vmem_read(uc, pc, UC_PROT_EXEC, &insn, 4)
-        || (insn & f->udf_mask) != f->udf_bits)
-        return 0;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec + f->base_ns;
-    if (ns >= f->deadline_ns)
+        || (insn & f->udf_mask) != f->udf_bits || !before_deadline(f, &ns))
         return 0;
     value = (uint64_t)ns / f->ns_per_tick;
     if ((insn & 31) != XZR && f->reg_write(uc, f->xreg[insn & 31], &value))
@@ -137,11 +162,35 @@ static int hvc_immediate(void *uc, struct xenhvc_fastpath *f, uint64_t pc, uint3
     }
     struct a64_cp_reg sctlr = {1, 0, 3, 0, 0, 0};  /* SCTLR_EL1 */
     uint32_t insn = 0;
-    if (f->reg_read(uc, f->sctlr_reg, &sctlr) || (sctlr.val & 1))
-        return -1;  /* MMU on: the PC is virtual; Python walks the tables */
-    if (f->mem_read(uc, pc - 4, &insn, 4) || (insn & A64_HVC_MASK) != A64_HVC_BITS)
+    if (f->reg_read(uc, f->sctlr_reg, &sctlr))
+        return -1;
+    /* MMU on: the PC is virtual, read through the vCPU's own translation */
+    if ((sctlr.val & 1) ? f->vmem_read(uc, pc - 4, UC_PROT_EXEC, &insn, 4) : f->mem_read(uc, pc - 4, &insn, 4))
+        return -1;
+    if ((insn & A64_HVC_MASK) != A64_HVC_BITS)
         return -1;
     *imm = (insn >> 5) & 0xFFFF;
+    return 0;
+}
+
+/* A pure SMCCC call answered from the memo; 0 if it is not there or a timer is due. */
+static int smccc_answer(void *uc, struct xenhvc_fastpath *f)
+{
+    uint64_t x0 = 0;
+    int64_t ns;
+
+    if (!before_deadline(f, &ns) || f->reg_read(uc, f->fid_reg, &x0))
+        return 0;
+    for (int i = 0; i < SMCCC_MEMO_SIZE; i++) {
+        struct xenhvc_smccc_memo *m = &f->smccc[i];
+        if (!m->used || m->fid != (uint32_t)x0)
+            continue;
+        for (uint32_t r = 0; r < m->nwrite; r++)
+            if (f->reg_write(uc, m->reg[r], &m->value[r]))
+                return 0;
+        f->smccc_hits++;
+        return 1;
+    }
     return 0;
 }
 
@@ -151,14 +200,19 @@ void xenhvc_hvc_hook(void *uc, uint32_t intno, void *user_data)
     uint64_t pc = 0, nr = 0, a0 = 0, a1 = 0;
     uint32_t imm;
 
-    if (intno == (uint32_t)f->excp_udef && f->counter_enabled && counter_read(uc, f))
+    if (intno == (uint32_t)f->excp_udef && f->until_deadline && counter_read(uc, f))
         return;
-    if (intno != (uint32_t)f->excp_hvc || !f->enabled)
+    if (intno != (uint32_t)f->excp_hvc || !(f->enabled || f->until_deadline))
         goto slow;
-    if (f->reg_read(uc, f->pc_reg, &pc) || f->reg_read(uc, f->nr_reg, &nr) ||
+    if (f->reg_read(uc, f->pc_reg, &pc) || hvc_immediate(uc, f, pc, &imm))
+        goto slow;
+    if (imm == 0) {
+        if (smccc_answer(uc, f))
+            return;
+        goto slow;
+    }
+    if (imm != XEN_HYPERCALL_TAG || !f->enabled || f->reg_read(uc, f->nr_reg, &nr) ||
         f->reg_read(uc, f->a0_reg, &a0) || f->reg_read(uc, f->a1_reg, &a1))
-        goto slow;
-    if (hvc_immediate(uc, f, pc, &imm) || imm != XEN_HYPERCALL_TAG)
         goto slow;
     for (int i = 0; i < MEMO_SIZE; i++) {
         struct xenhvc_memo *m = &f->memo[i];
