@@ -106,16 +106,16 @@ class Cpu:
         return self.io.read(c.UC_ARM_REG_ESR) & HVC_ESR_IMM_MASK
 
     def pc(self) -> int:
-        return self.uc.reg_read(c.UC_ARM_REG_PC)
+        return self.io.read(c.UC_ARM_REG_PC)
 
     def rewind(self, pc: int) -> None:
         """Set the PC, staying in the current (ARM or Thumb) state: Unicorn takes bit 0 of a PC
         write as the Thumb bit."""
-        self.uc.reg_write(c.UC_ARM_REG_PC, pc | (1 if self.uc.reg_read(c.UC_ARM_REG_CPSR) & PSR_THUMB else 0))
+        self.io.write(c.UC_ARM_REG_PC, pc | (1 if self.io.read(c.UC_ARM_REG_CPSR) & PSR_THUMB else 0))
 
     def resume_address(self) -> int:
         """Where emu_start must continue: bit 0 set in Thumb state."""
-        return self.pc() | (1 if self.uc.reg_read(c.UC_ARM_REG_CPSR) & PSR_THUMB else 0)
+        return self.pc() | (1 if self.io.read(c.UC_ARM_REG_CPSR) & PSR_THUMB else 0)
 
     def enable_event_delivery(self) -> None:
         """local_event_delivery_enable: clear CPSR.I."""
@@ -266,8 +266,8 @@ class Cpu:
         """Switch to ``mode`` as the CPU (and Xen's cpsr_switch_mode) does: IT/J/E/T cleared, ``mask``
         set, T and E from SCTLR.TE/EE; SPSR_<mode> = ``cpsr``, LR_<mode> = ``lr``; branch to VBAR +
         ``vector`` (0xffff0000 + ``vector`` with SCTLR.V). Returns the new PC."""
-        uc = self.uc
-        sctlr = uc.cpr_read(*SCTLR)
+        io = self.io
+        sctlr = io.read_cp(CP_REG, self._sctlr)
         new = cpsr & ~(PSR_MODE_MASK | PSR_IT_MASK | PSR_J | PSR_E | PSR_THUMB)
         new |= mode | mask
         if sctlr & SCTLR_TE:
@@ -275,10 +275,10 @@ class Cpu:
         if sctlr & SCTLR_EE:
             new |= PSR_E
         handler = (self._vector_base(sctlr) + vector) & 0xFFFFFFFF
-        uc.reg_write(c.UC_ARM_REG_CPSR, new)  # banks in LR/SPSR of the new mode
-        uc.reg_write(c.UC_ARM_REG_SPSR, cpsr)
-        uc.reg_write(c.UC_ARM_REG_LR, lr & 0xFFFFFFFF)
-        uc.reg_write(c.UC_ARM_REG_PC, handler | (1 if new & PSR_THUMB else 0))
+        io.write(c.UC_ARM_REG_CPSR, new)  # banks in LR/SPSR of the new mode
+        io.write(c.UC_ARM_REG_SPSR, cpsr)
+        io.write(c.UC_ARM_REG_LR, lr & 0xFFFFFFFF)
+        io.write(c.UC_ARM_REG_PC, handler | (1 if new & PSR_THUMB else 0))
         return handler
 
     def exception_state(self) -> dict[str, int]:

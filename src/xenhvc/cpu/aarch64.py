@@ -82,6 +82,8 @@ class Cpu:
         self.sctlr_cp = (c.UC_ARM64_REG_CP_REG, UcRegCP64(crn, crm, op0, op1, op2, 0))
         op0, op1, crn, crm, op2 = TCR_EL1
         self._tcr = UcRegCP64(crn, crm, op0, op1, op2, 0)
+        op0, op1, crn, crm, op2 = SPSR_EL1
+        self._spsr = UcRegCP64(crn, crm, op0, op1, op2, 0)
         #: the fault of the exception Unicorn raises (take_exception)
         self.faults = FaultReader(uc, FAULTS)
         #: a physical RAM word, or None outside RAM (set by the machine)
@@ -121,10 +123,10 @@ class Cpu:
             return -1
 
     def pc(self) -> int:
-        return self.uc.reg_read(c.UC_ARM64_REG_PC)
+        return self.io.read(c.UC_ARM64_REG_PC)
 
     def rewind(self, pc: int) -> None:
-        self.uc.reg_write(c.UC_ARM64_REG_PC, pc)
+        self.io.write(c.UC_ARM64_REG_PC, pc)
 
     def resume_address(self) -> int:
         return self.pc()
@@ -162,12 +164,12 @@ class Cpu:
         if fault is None:
             return None
         syndrome, vaddress = fault.syndrome, fault.vaddress
-        uc = self.uc
-        pstate = self.io.read(c.UC_ARM64_REG_PSTATE)
-        pc = self.io.read(c.UC_ARM64_REG_PC)
-        uc.reg_write(c.UC_ARM64_REG_ESR_EL1, syndrome)
+        io = self.io
+        pstate = io.read(c.UC_ARM64_REG_PSTATE)
+        pc = io.read(c.UC_ARM64_REG_PC)
+        io.write(c.UC_ARM64_REG_ESR_EL1, syndrome)
         if intno in (EXCP_PREFETCH_ABORT, EXCP_DATA_ABORT):
-            uc.reg_write(c.UC_ARM64_REG_FAR_EL1, vaddress)
+            io.write(c.UC_ARM64_REG_FAR_EL1, vaddress)
         return self._enter_el1h(pstate, pc, _vector_group(pstate))
 
     def vector_base(self) -> int:
@@ -179,17 +181,17 @@ class Cpu:
         ``offset``. Returns the new PC. Unicorn keeps the current stack pointer in SP and banks
         the other in SP_EL0/SP_EL1 (as QEMU's aarch64_save_sp/restore_sp do on an EL change): a
         PSTATE write does not switch them, so this does, when the source ran on SP_EL0."""
-        uc = self.uc
-        handler = uc.reg_read(c.UC_ARM64_REG_VBAR_EL1) + offset
+        io = self.io
+        handler = io.read(c.UC_ARM64_REG_VBAR_EL1) + offset
         if pstate & PSR_MODE_MASK in (PSR_MODE_EL0T, PSR_MODE_EL1T):
-            uc.reg_write(c.UC_ARM64_REG_SP_EL0, uc.reg_read(c.UC_ARM64_REG_SP))
-            uc.reg_write(c.UC_ARM64_REG_SP, uc.reg_read(c.UC_ARM64_REG_SP_EL1))
-        uc.reg_write(c.UC_ARM64_REG_ELR_EL1, elr)
-        uc.reg_write(c.UC_ARM64_REG_PSTATE, PSR_MODE_EL1H | PSR_DAIF)
+            io.write(c.UC_ARM64_REG_SP_EL0, io.read(c.UC_ARM64_REG_SP))
+            io.write(c.UC_ARM64_REG_SP, io.read(c.UC_ARM64_REG_SP_EL1))
+        io.write(c.UC_ARM64_REG_ELR_EL1, elr)
+        io.write(c.UC_ARM64_REG_PSTATE, PSR_MODE_EL1H | PSR_DAIF)
         # after the PSTATE write: a CP-register write is what makes Unicorn recompute its cached
         # translation flags (arm_rebuild_hflags), which hold the exception level
-        uc.cpr_write(*SPSR_EL1, pstate)
-        uc.reg_write(c.UC_ARM64_REG_PC, handler)
+        io.write_cp(CP_REG, self._spsr, pstate)
+        io.write(c.UC_ARM64_REG_PC, handler)
         return handler
 
     def sysreg_at(self, pc: int) -> SysregAccess | None:

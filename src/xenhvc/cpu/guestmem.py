@@ -26,7 +26,8 @@ CODE_PAGES_MAX = 8192
 class GuestMemory:
     def __init__(self, uc: Uc, bank: MemoryBank, mmu_enabled: Callable[[], bool],
                  walk: Callable[[Callable[[int, int], int], int], Translation] | None = None,
-                 ram: "mmap.mmap | None" = None, code_page_key: Callable[[int], object] | None = None):
+                 ram: "mmap.mmap | None" = None, code_page_key: Callable[[int], object] | None = None,
+                 vfetch: Callable[[int], int | None] | None = None):
         self.uc = uc
         self.bank = bank
         #: the host memory behind guest RAM, when the machine maps it (fast reads)
@@ -38,6 +39,8 @@ class GuestMemory:
         self._code_page_key = code_page_key
         #: remembered code-page translations: key -> guest-physical page
         self._code_pages: dict[object, int] = {}
+        #: reads an instruction word through the vCPU's own translation (native.CodeFetch)
+        self._vfetch = vfetch
         #: within one trap (between trap_begins and trap_ends) the MMU state cannot change: it is
         #: read once (or given by the trap entry) instead of at every page
         self._in_trap = False
@@ -144,6 +147,11 @@ class GuestMemory:
 
     def fetch_u32(self, va: int) -> int:
         """The instruction word at ``va`` as the vCPU sees it (for decoding a trapped HVC)."""
+        if self._vfetch is not None:
+            word = self._vfetch(va)
+            if word is None:
+                raise GuestFault(va)
+            return word
         key = self._code_page_key(va) if self._code_page_key is not None else None
         if key is None:
             pa = self._page(va, False)

@@ -19,7 +19,7 @@ from . import aarch32, aarch64
 from .gic import VGic
 from .guestmem import GuestMemory
 from .irq import IrqDelivery
-from .native import CodeClock, FastPath, WallTimer, native_hooks_available
+from .native import CodeClock, CodeFetch, FastPath, WallTimer, native_hooks_available
 from .trap import TrapEntry
 
 #: the Unicorn glue for each guest architecture; chosen once, here
@@ -51,7 +51,7 @@ class Machine:
         self._ram_view = ctypes.c_char.from_buffer(self.ram)
         self.uc.mem_map_ptr(bank.base, bank.size, UC_PROT_ALL, ctypes.addressof(self._ram_view))
         self.mem = GuestMemory(self.uc, bank, self.cpu.mmu_enabled, self.cpu.stage1_walk, self.ram,
-                               self.cpu.code_page_key)
+                               self.cpu.code_page_key, CodeFetch(self.uc) if CodeFetch.available(self.uc) else None)
         self.cpu.fetch_u32 = self.mem.fetch_u32
         self.cpu.read_ram_u32 = self.mem.ram_u32
         self.trap: TrapEntry | None = None

@@ -64,6 +64,14 @@ class RegIO:
             return cp_struct.val
         return self.uc.reg_read(reg_id, tuple(getattr(cp_struct, f) for f, _ in cp_struct._fields_[:-1]))
 
+    def write_cp(self, reg_id: int, cp_struct, value: int) -> None:
+        """Write a system (coprocessor) register through the binding's preallocated struct."""
+        cp_struct.val = value
+        if self.fast:
+            self._reg_write(self._h, reg_id, ctypes.byref(cp_struct))
+        else:
+            self.uc.reg_write(reg_id, tuple(getattr(cp_struct, f) for f, _ in cp_struct._fields_))
+
     def _fast_read(self, reg_id: int) -> int:
         self._reg_read(self._h, reg_id, self._ref)
         return self._buf.value

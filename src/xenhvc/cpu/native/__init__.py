@@ -38,6 +38,8 @@ except ImportError:  # pragma: no cover - built without a C compiler
     _native = None
 
 IntrCallback = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_void_p)
+VmemRead = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t)
+UC_PROT_EXEC = 4
 MEMO_SIZE = 16
 SMCCC_MEMO_SIZE, SMCCC_REGS = 4, 4
 LOG_SIZE = 1024
@@ -276,6 +278,28 @@ class FastPath:
         m = memo[slot]
         m.used, m.nr, m.a0, m.a1, m.pc, m.result = 1, nr, a0, a1, pc, result
         self.records[slot] = record
+
+
+class CodeFetch:
+    """The instruction word at a guest virtual address as the vCPU fetches it: one call to
+    Unicorn's uc_vmem_read (UC_PROT_EXEC, through the vCPU's current translation), where a walk
+    in Python reads the translation registers and the tables. Calling it gives the word, or None
+    where the address does not translate."""
+
+    def __init__(self, uc: Uc):
+        self._uch = uc._uch
+        self._read = VmemRead(_fn(_uclib.uc_vmem_read))
+        self._word = ctypes.c_uint32()
+        self._at = ctypes.addressof(self._word)
+
+    @staticmethod
+    def available(uc: Uc) -> bool:
+        return _uclib is not None and getattr(uc, "_uch", None) is not None and hasattr(_uclib, "uc_vmem_read")
+
+    def __call__(self, va: int) -> int | None:
+        if self._read(self._uch, va, UC_PROT_EXEC, self._at, 4):
+            return None
+        return self._word.value
 
 
 class WallTimer:
