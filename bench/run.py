@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """xenhvc against real Xen 4.17 under QEMU, in the same run: medians and ratios.
 
-    .venv/bin/python bench/run.py [--repeat 3] [--quick]
+    .venv/bin/python bench/run.py [--repeat 3] [--quick] [--only linux|compute]
 
 Every workload is a guest image built here with the cross binutils (xenhvc.testing) and run as
-a separate process on each side, so process start-up counts on both. Real Xen runs with the
+a separate process on each side, so process start-up counts on both. The runs of a workload
+alternate between the sides (real Xen, xenhvc, real Xen, ...): the machines this runs on are
+shared, and their speed drifts by tens of percent within minutes. Real Xen runs with the
 oracle's QEMU command line. Not a test: nothing here asserts on time."""
 from __future__ import annotations
 
@@ -116,10 +118,21 @@ def linux_boot(repeat: int) -> tuple[float, float] | None:
     if not (image.is_file() and initrd.is_file()):
         print("bench: no .cache/linux (bash guests/linux/build.sh): Linux boot not measured", file=sys.stderr)
         return None
-    xen = statistics.median(run_xen(image, LINUX_BOOTARGS, initrd)[0] for _ in range(repeat))
-    ours = statistics.median(run_xenhvc(image, ["--initrd", str(initrd), "--bootargs", LINUX_BOOTARGS])[0]
-                             for _ in range(repeat))
+    xen, ours = interleaved(lambda: run_xen(image, LINUX_BOOTARGS, initrd)[0],
+                            lambda: run_xenhvc(image, ["--initrd", str(initrd), "--bootargs", LINUX_BOOTARGS])[0],
+                            repeat=repeat)
     return xen, ours
+
+
+def interleaved(*runs, repeat: int) -> list[float]:
+    """The median of each of ``runs`` (each returns seconds), run in turns (a, b, ..., a, b, ...)
+    so that a machine whose speed drifts during the benchmark (a shared host) weighs on every
+    side alike."""
+    times: list[list[float]] = [[] for _ in runs]
+    for _ in range(repeat):
+        for t, run in zip(times, runs):
+            t.append(run())
+    return [statistics.median(t) for t in times]
 
 
 def _timed(argv: list[str]) -> tuple[float, int]:
@@ -134,8 +147,9 @@ def _timed(argv: list[str]) -> tuple[float, int]:
     return elapsed, max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 
 
-def median(runner, image: Path, repeat: int) -> float:
-    return statistics.median(runner(image)[0] for _ in range(repeat))
+def timed(runner, image: Path):
+    """A run of ``image`` under ``runner``, as a function returning its wall seconds."""
+    return lambda: runner(image)[0]
 
 
 def peak_rss(runner, image: Path) -> int:
@@ -150,19 +164,34 @@ def peak_rss(runner, image: Path) -> int:
     return int(subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True).stdout)
 
 
+def compute(d: Path, iterations: int, repeat: int) -> tuple[float, float]:
+    """Seconds of guest compute on each side: the loop's run less a one-iteration run's."""
+    c0, c = d / "compute0", d / "compute"
+    c0.write_bytes(compute_loop(1))
+    c.write_bytes(compute_loop(iterations))
+    xen, xen0, ours, ours0 = interleaved(timed(run_xen, c), timed(run_xen, c0), timed(run_xenhvc, c),
+                                         timed(run_xenhvc, c0), repeat=repeat)
+    return xen - xen0, ours - ours0
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="smaller loops (100k hypercalls)")
-    ap.add_argument("--only", choices=["linux"], help="run just this workload")
+    ap.add_argument("--only", choices=["linux", "compute"], help="run just this workload")
     args = ap.parse_args()
+    n = 100_000 if args.quick else 1_000_000
+    if args.only == "compute":
+        with tempfile.TemporaryDirectory(prefix="xenhvc-bench-") as tmp:
+            xen, ours = compute(Path(tmp), n * 500, args.repeat)
+        print(f"guest compute ({n * 500} iterations), s: QEMU {xen:.3f}, xenhvc {ours:.3f}, xenhvc/QEMU {ours / xen:.2f}")
+        return
     if args.only == "linux":
         linux = linux_boot(args.repeat)
         if linux:
             print(f"Debian arm64 Linux, start to power-off, s: real Xen+QEMU {linux[0]:.3f}, xenhvc {linux[1]:.3f}, "
                   f"real/xenhvc {linux[0] / linux[1]:.2f}")
         return
-    n = 100_000 if args.quick else 1_000_000
     #: xenhvc answers a null hypercall in well under a microsecond: it needs more calls than real
     #: Xen for the loop to stand out of process start-up noise (per-call figures are per call)
     n_fast = 20 * n
@@ -176,24 +205,22 @@ def main() -> None:
 
         for isa in ("a64", "a32"):
             zero = img(f"null0-{isa}", null_loop(isa, 0))
-            per = {}
-            for side, runner, calls in (("xen", run_xen, n), ("xenhvc", run_xenhvc, n_fast)):
-                loop = img(f"null-{isa}-{calls}", null_loop(isa, calls))
-                per[side] = (median(runner, loop, args.repeat) - median(runner, zero, args.repeat)) / calls * 1e6
-            rows.append((f"null hypercall ({isa}), us/call", per["xen"], per["xenhvc"]))
+            xen_loop, ours_loop = img(f"null-{isa}-{n}", null_loop(isa, n)), img(f"null-{isa}-{n_fast}", null_loop(isa, n_fast))
+            xen, xen0, ours, ours0 = interleaved(timed(run_xen, xen_loop), timed(run_xen, zero),
+                                                 timed(run_xenhvc, ours_loop), timed(run_xenhvc, zero), repeat=args.repeat)
+            rows.append((f"null hypercall ({isa}), us/call", (xen - xen0) / n * 1e6, (ours - ours0) / n_fast * 1e6))
         # --trace (to a file) against no trace, A64 null loop, xenhvc only (same n on both)
         zero, loop = img("null0-trace", null_loop("a64", 0)), img("null-trace", null_loop("a64", n))
-        traced = {}
-        for label, extra in (("off", []), ("on", ["--trace", str(d / "trace.txt")])):
-            runner = lambda image, extra=extra: run_xenhvc(image, extra)  # noqa: E731
-            traced[label] = (median(runner, loop, args.repeat) - median(runner, zero, args.repeat)) / n * 1e6
+        trace_on = lambda image: run_xenhvc(image, ["--trace", str(d / "trace.txt")])  # noqa: E731
+        off, off0, on, on0 = interleaved(timed(run_xenhvc, loop), timed(run_xenhvc, zero), timed(trace_on, loop),
+                                         timed(trace_on, zero), repeat=args.repeat)
+        traced = {"off": (off - off0) / n * 1e6, "on": (on - on0) / n * 1e6}
         tiny = ROOT / "examples" / "hello-a64.Image"
-        rows.append(("tiny guest end to end, s", median(run_xen, tiny, args.repeat), median(run_xenhvc, tiny, args.repeat)))
+        rows.append(("tiny guest end to end, s", *interleaved(timed(run_xen, tiny), timed(run_xenhvc, tiny), repeat=args.repeat)))
         m = img("mixed", mixed(n // 10))
-        rows.append((f"mixed workload ({n // 10} rounds), s", median(run_xen, m, args.repeat), median(run_xenhvc, m, args.repeat)))
-        c0, c = img("compute0", compute_loop(1)), img("compute", compute_loop(n * 500))
-        comp = {side: median(r, c, args.repeat) - median(r, c0, args.repeat) for side, r in (("xen", run_xen), ("xenhvc", run_xenhvc))}
-        rows.append((f"guest compute ({n * 500} iterations), s", comp["xen"], comp["xenhvc"]))
+        rows.append((f"mixed workload ({n // 10} rounds), s",
+                     *interleaved(timed(run_xen, m), timed(run_xenhvc, m), repeat=args.repeat)))
+        rows.append((f"guest compute ({n * 500} iterations), s", *compute(d, n * 500, args.repeat)))
         rows.append(("peak RSS, MiB (128 MiB guest)", peak_rss(run_xen, tiny) / 1024, peak_rss(run_xenhvc, tiny) / 1024))
         linux = linux_boot(args.repeat)
         if linux:
