@@ -249,7 +249,17 @@ def main(argv: list[str] | None = None, stdout: BinaryIO | None = None, stderr: 
 
 
 def entry() -> None:
-    sys.exit(main())
+    """The console script. Once main() has returned (its files closed) and the standard streams
+    are flushed, the process ends without tearing down Unicorn's engine and the interpreter's
+    heap (about 35 ms after a Linux boot)."""
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except (OSError, ValueError):  # a closed pipe: nothing more can be said there
+            pass
+    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 Set XENHVC_UPDATE_GOLDEN=1 to rewrite the golden files after a deliberate change."""
 import io
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -210,3 +212,30 @@ def test_trace_decodes_structs_golden(tmp_path):
     rc, _, err = run_cli("run", str(image), "--trace", "-")
     assert rc == 12
     check_golden("decoded.stderr", err)
+
+
+def _console_script(*argv: str, stdout=subprocess.PIPE) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", "from xenhvc.cli import entry; entry()", *argv],
+                          stdout=stdout, stderr=subprocess.PIPE, timeout=120)
+
+
+def test_the_console_script_flushes_everything_before_it_ends(tmp_path):
+    # entry() ends the process with os._exit once main() returns: the guest's console, the stop
+    # line and the exit code all get out, and a repeated-call trace file is complete
+    image, trace = tmp_path / "g.Image", tmp_path / "trace"
+    image.write_bytes(assemble_guest("a64", REPEATED))
+    proc = _console_script("run", str(EXAMPLES / "hello-a64.Image"))
+    assert proc.returncode == 0 and proc.stdout == b"Hello from A64 guest on Xen!\n"
+    assert proc.stderr == b"xenhvc: domain shut down: SHUTDOWN_poweroff (exit 0)\n"
+    proc = _console_script("run", str(image), "--trace", str(trace))
+    assert proc.returncode == 0 and len(trace.read_text().splitlines()) == 5001
+
+
+def test_the_console_script_into_a_closed_pipe_is_no_traceback():
+    reader, writer = os.pipe()
+    os.close(reader)
+    try:
+        proc = _console_script("run", str(EXAMPLES / "hello-a64.Image"), stdout=writer)
+    finally:
+        os.close(writer)
+    assert b"Traceback" not in proc.stderr
