@@ -6,7 +6,6 @@
 """
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -151,6 +150,8 @@ def run_image(image: str | Path | bytes | KernelImage, config: RunConfig = RunCo
 def _seeds(deterministic: bool) -> tuple[bytes, bytes]:
     """dom0's /chosen rng-seed and kaslr-seed: fresh, as QEMU makes them, or fixed."""
     if deterministic:
+        import hashlib
+
         return hashlib.sha256(b"xenhvc rng-seed").digest(), hashlib.sha256(b"xenhvc kaslr-seed").digest()[:8]
     return os.urandom(32), os.urandom(8)
 
