@@ -7,7 +7,8 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from unicorn import UC_HOOK_INSN_INVALID, UC_HOOK_INTR, UC_HOOK_MEM_FETCH_UNMAPPED, UC_PROT_ALL, Uc, UcError
+from unicorn import (UC_HOOK_INSN_INVALID, UC_HOOK_INTR, UC_HOOK_MEM_FETCH_UNMAPPED, UC_HOOK_MEM_WRITE_UNMAPPED, UC_PROT_ALL,
+                     Uc, UcError)
 from unicorn.unicorn_const import UC_ERR_FETCH_UNMAPPED, UC_ERR_READ_UNMAPPED, UC_ERR_WRITE_UNMAPPED
 
 from ..arch import Arch
@@ -18,6 +19,7 @@ from ..stop import StopKind, StopReason
 from . import aarch32, aarch64
 from .gic import VGic
 from .guestmem import GuestMemory
+from .exitcheck import skip_access_exit_checks
 from .irq import IrqDelivery
 from .native import CodeClock, CodeFetch, FastPath, WallTimer, native_hooks_available
 from .trap import TrapEntry
@@ -70,6 +72,8 @@ class Machine:
         self._late_patch_due = False
         #: how much of each loaded segment is code to rewrite (None: all)
         self._code_bytes: int | None = None
+        #: whether Unicorn checks for a stop after each guest load and store (see exitcheck.py)
+        self.access_exit_checks = True
 
     def load(self, segments: tuple[Segment, ...], blobs: tuple[tuple[int, bytes], ...]) -> None:
         for seg in segments:
@@ -200,6 +204,10 @@ class Machine:
         assert self.trap is not None
         until = (1 << self.cpu.arch.word_bits) - 1
         deadline = None if limits.timeout is None else time.monotonic() + limits.timeout
+        if self.cpu.arch.word_bits == 64 and not limits.max_instructions and skip_access_exit_checks(self.uc):
+            # (before anything is translated: the field is read as code is translated)
+            self.access_exit_checks = False
+            self._watch_unmapped_writes()
         pc = self.start
         while True:
             # One emu_start until the wall-clock limit or the next Xen timer, not periodic slices:
@@ -327,7 +335,28 @@ class Machine:
                 return True
         return False
 
+    def _watch_unmapped_writes(self) -> None:
+        """Without the check after each access (exitcheck.py), Unicorn runs on to the end of the
+        block after a write to unmapped memory (a read still stops at once). A hook on writes
+        outside RAM keeps the stop exact where it is seen: it notes the store's address (Unicorn
+        puts the PC on it before calling the hook) as the run's stop, the trap hooks handle
+        nothing more, and the run ends at the next block. Not over RAM: a memory hook over a
+        page makes Unicorn send every store to it down its slow path."""
+        for begin, end in ((0, self.bank.base - 1), (self.bank.end, (1 << 64) - 1)):
+            if begin <= end:
+                self.uc.hook_add(UC_HOOK_MEM_WRITE_UNMAPPED, self._on_unmapped_write, begin=begin, end=end)
+
+    def _on_unmapped_write(self, uc: Uc, _access, _address, _size, _value, _ud) -> bool:
+        trap = self.trap
+        if trap is not None and trap.stop is None:
+            trap.stop = ("data abort (write to unmapped memory)", self.cpu.pc())
+        uc.emu_stop()
+        return False
+
     def _fault(self, e: UcError) -> StopReason:
+        if self.trap is not None and self.trap.stop is not None:  # noted where it happened
+            what, pc = self.trap.stop
+            return StopReason(StopKind.GUEST_EXCEPTION, f"guest took an unhandled {what} at {pc:#x}")
         pc = self.cpu.pc()
         what = {UC_ERR_READ_UNMAPPED: "data abort (read of unmapped memory)",
                 UC_ERR_WRITE_UNMAPPED: "data abort (write to unmapped memory)",

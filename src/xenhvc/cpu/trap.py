@@ -91,6 +91,9 @@ class TrapEntry:
         self.refresh_fast_path()
 
     def _on_interrupt(self, uc: Uc, intno: int) -> None:
+        if self.stop is not None:  # the run is ending (a fault the emulator ran past): nothing more
+            uc.emu_stop()
+            return
         if self.first_trap is not None:
             self._first()
         if intno == self.excp_hvc:
@@ -159,6 +162,9 @@ class TrapEntry:
         anything else is taken into the guest's undefined-instruction vector, or, without
         vectors (MMU off, VBAR outside RAM), stops the run."""
         self.python_entered()
+        if self.stop is not None:  # as in _on_interrupt
+            uc.emu_stop()
+            return True
         if self.first_trap is not None:
             self._first()
         pc = self.io.read(self.pc_id)
