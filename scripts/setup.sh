@@ -54,5 +54,5 @@ fi
 .venv/bin/pip install -q --disable-pip-version-check -e '.[test,plot,compress]'
 # Compile the sources to bytecode as pip does for a regular install (an editable one leaves that
 # to the first import, which never happens with PYTHONDONTWRITEBYTECODE set): every run would
-# otherwise compile its modules again (the tiny example guest: 0.31-0.47 s against 0.23-0.31 s).
+# otherwise compile its modules again (the tiny example guest: 0.26-0.47 s against 0.23-0.31 s).
 .venv/bin/python -m compileall -q src/xenhvc
