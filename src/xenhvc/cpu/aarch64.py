@@ -44,6 +44,8 @@ PSR_GUEST64_INIT = PSR_A | PSR_F | PSR_I | PSR_MODE_EL1H
 #: the upper half of the 64-bit address space, where a kernel's code runs (TTBR1): no physical
 #: address is in it (see Machine._cover_kernel_half)
 KERNEL_HALF = (0xFFFF_0000_0000_0000, 0xFFFF_FFFF_FFFF_FFFF)
+#: run without Unicorn's check after each load and store (cpu/exitcheck.py)
+SKIP_ACCESS_EXIT_CHECKS = True
 PSR_MODE_BIT_32 = 0x10
 VECTOR64_CURRENT_SP0_BASE, VECTOR64_CURRENT_SPX_BASE = 0x000, 0x200
 VECTOR64_LOWER64_BASE, VECTOR64_LOWER32_BASE = 0x400, 0x600

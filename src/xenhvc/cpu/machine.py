@@ -17,9 +17,9 @@ from ..loader.devicetree import gic_frames
 from ..loader.image import Segment
 from ..stop import StopKind, StopReason
 from . import aarch32, aarch64
+from .exitcheck import skip_access_exit_checks
 from .gic import VGic
 from .guestmem import GuestMemory
-from .exitcheck import skip_access_exit_checks
 from .irq import IrqDelivery
 from .native import CodeClock, CodeFetch, FastPath, WallTimer, native_hooks_available
 from .trap import TrapEntry
@@ -72,8 +72,6 @@ class Machine:
         self._late_patch_due = False
         #: how much of each loaded segment is code to rewrite (None: all)
         self._code_bytes: int | None = None
-        #: whether Unicorn checks for a stop after each guest load and store (see exitcheck.py)
-        self.access_exit_checks = True
 
     def load(self, segments: tuple[Segment, ...], blobs: tuple[tuple[int, bytes], ...]) -> None:
         for seg in segments:
@@ -204,9 +202,8 @@ class Machine:
         assert self.trap is not None
         until = (1 << self.cpu.arch.word_bits) - 1
         deadline = None if limits.timeout is None else time.monotonic() + limits.timeout
-        if self.cpu.arch.word_bits == 64 and not limits.max_instructions and skip_access_exit_checks(self.uc):
+        if self.glue.SKIP_ACCESS_EXIT_CHECKS and not limits.max_instructions and skip_access_exit_checks(self.uc):
             # (before anything is translated: the field is read as code is translated)
-            self.access_exit_checks = False
             self._watch_unmapped_writes()
         pc = self.start
         while True:
