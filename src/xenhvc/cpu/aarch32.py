@@ -51,8 +51,8 @@ PSR_THUMB, PSR_F, PSR_I, PSR_A, PSR_E, PSR_J = 1 << 5, 1 << 6, 1 << 7, 1 << 8, 1
 #: the top quarter of the 32-bit address space, where a 3G/1G-split kernel's code runs (above
 #: the RAM and devices of the domains xenhvc builds; see Machine._cover_kernel_half)
 KERNEL_HALF = (0xC000_0000, 0xFFFF_FFFF)
-#: Unicorn's AArch32 translator sets and clears the field that turns off its check after each
-#: load and store itself, around IT blocks (cpu/exitcheck.py): the checks stay
+#: Unicorn's Thumb translator sets the field that turns off its check after each load and store
+#: itself, at every instruction (to whether it is in an IT block; cpu/exitcheck.py): the checks stay
 SKIP_ACCESS_EXIT_CHECKS = False
 PSR_IT_MASK = 0x0600FC00
 PSR_GUEST32_INIT = PSR_A | PSR_F | PSR_I | PSR_MODE_SVC

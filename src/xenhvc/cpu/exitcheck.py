@@ -9,8 +9,9 @@ registers around it and loads them again. Without it a load-heavy A64 loop ran 1
 here, and Debian's arm64 kernel booted to power-off 10-20% faster (interleaved runs: 4.11 s
 against 3.39 s, 4.09/3.19, 3.65/3.26, 3.01/2.59).
 
-Unicorn skips the call while its uc_struct.no_exit_request is set; its AArch32 translator sets
-and clears that field around IT blocks, so AArch32 code keeps the checks. The field is private:
+Unicorn skips the call while its uc_struct.no_exit_request is set; its Thumb translator sets that
+field at every instruction (to whether the instruction is in an IT block), so AArch32 code keeps
+the checks. The field is private:
 this finds it by the fields around it (the page sizes, the context mode and size, init_done),
 confirms it by moving the context mode through uc_ctl, and sets it; where the layout is not
 found nothing changes.
