@@ -6,9 +6,9 @@ pointers:
 - ``CodeClock``: a block hook that counts the guest code run, the clock of --deterministic runs.
 - ``FastPath``: the interrupt hook; answers a hypercall or SMCCC call the model marked pure from
   a memo of its own earlier answers, and an AArch64 guest's counter reads from the clock, and
-  hands everything
-  else to the Python trap entry (cpu/trap.py), through the binding's ``uccallback`` (so an
-  exception in the Python side stops the run and is raised by emu_start as with any other hook).
+  hands everything else to the Python trap entry (cpu/trap.py), through the binding's
+  ``uccallback`` (so an exception in the Python side stops the run and is raised by emu_start
+  as with any other hook).
 
 And two that are not hooks: ``WallTimer`` (timer.c), the run's time limit, which stops the
 emulator as Unicorn's own emu_start timeout does, without its thread that polls the clock every
