@@ -80,7 +80,6 @@ class Cpu:
         #: the fault of the exception Unicorn raises (take_exception)
         self.faults = FaultReader(uc, FAULTS)
         self.sctlr_cp = (c.UC_ARM_REG_CP_REG, UcRegCP(cp, int(is64), el, crn, crm, opc1, opc2, 0))
-        self.read_ram_u32 = None
         #: the interrupt delivery (irq.IrqDelivery) once the machine is attached to Xen
         self.irq = None
 
@@ -104,7 +103,7 @@ class Cpu:
         self.uc.reg_write(c.UC_ARM_REG_PC, start)
         return start
 
-    def hvc_immediate(self, pc: int, mmu_on: bool | None = None) -> int:
+    def hvc_immediate(self, pc: int) -> int:
         """The imm16 of the HVC just executed, from the syndrome (HSR.ISS)."""
         return self.io.read(c.UC_ARM_REG_ESR) & HVC_ESR_IMM_MASK
 

@@ -88,8 +88,6 @@ class Cpu:
         self._spsr = UcRegCP64(crn, crm, op0, op1, op2, 0)
         #: the fault of the exception Unicorn raises (take_exception)
         self.faults = FaultReader(uc, FAULTS)
-        #: a physical RAM word, or None outside RAM (set by the machine)
-        self.read_ram_u32 = None
         #: reads an instruction word at a guest virtual address (set by the machine; physical fallback)
         self.fetch_u32 = self.io.read_u32
         #: the interrupt delivery (irq.IrqDelivery) once the machine is attached to Xen
@@ -113,12 +111,8 @@ class Cpu:
         self.uc.reg_write(c.UC_ARM64_REG_PC, entry)
         return entry
 
-    def hvc_immediate(self, pc: int, mmu_on: bool | None = None) -> int:
+    def hvc_immediate(self, pc: int) -> int:
         """The imm16 of the HVC just executed (PC is past it): decoded from the instruction."""
-        if mmu_on is False and self.read_ram_u32 is not None:
-            word = self.read_ram_u32(pc - 4)
-            if word is not None:
-                return (word >> 5) & 0xFFFF
         try:
             return (self.fetch_u32(pc - 4) >> 5) & 0xFFFF
         except GuestFault:  # the HVC's own page no longer translates: treat it as no Xen call

@@ -138,13 +138,6 @@ class GuestMemory:
             return self.ram[off:off + n]
         return bytes(self.uc.mem_read(pa, n))
 
-    def ram_u32(self, pa: int) -> int | None:
-        """A word of guest RAM by physical address, or None outside RAM."""
-        off = self._host(pa) - self.bank.base
-        if self.ram is None or not 0 <= off <= len(self.ram) - 4:
-            return None
-        return int.from_bytes(self.ram[off:off + 4], "little")
-
     def fetch_u32(self, va: int) -> int:
         """The instruction word at ``va`` as the vCPU sees it (for decoding a trapped HVC)."""
         if self._vfetch is not None:

@@ -29,9 +29,9 @@ Unicorn's MMIO callback makes the CPU leave the block mid-instruction and replay
 interrupt request, taken by Unicorn's check after each store), so an interrupt such a write lets
 in is raised at the next point above, where Xen would take it right after the store.
 
-The CPU entering an IRQ vector is seen by a block hook on those few addresses (a block starts
-there only for an exception entry): it records the take (the trace's "IRQ n: taken" line) with
-the address the IRQ interrupted."""
+In a traced run, the CPU entering an IRQ vector is seen by a block hook on those few addresses (a
+block starts there only for an exception entry): it records the take (the trace's "IRQ n: taken"
+line) with the address the IRQ interrupted. Untraced, nothing needs to know."""
 from __future__ import annotations
 
 from unicorn import UC_HOOK_BLOCK, Uc
@@ -56,8 +56,6 @@ class IrqDelivery:
         #: the IRQ vectors the hook watches, and its handle
         self.vectors: tuple[int, ...] = ()
         self._vector_hook: int | None = None
-        #: IRQs the CPU took (for tests and statistics)
-        self.taken = 0
 
     # -- state ---------------------------------------------------------------------------------------
     def sync(self) -> None:
@@ -99,7 +97,7 @@ class IrqDelivery:
         line from the vGIC. The CPU takes the IRQ when it next looks, if it is unmasked."""
         self.sync()
         level = self._runnable() and self.gic.can_signal()
-        if level:
+        if level and self.xen.tracing:
             self._watch_vectors()
         self._set_line(level)
 
@@ -129,13 +127,11 @@ class IrqDelivery:
             self.uc.ctl_remove_cache(address, address + 4)
 
     def _on_vector(self, _uc, address: int, _size, _ud) -> None:
-        """A block at an IRQ vector: with the line raised, the CPU took the IRQ."""
+        """A block at an IRQ vector (traced runs): with the line raised, the CPU took the IRQ."""
         if not self.line or address not in self.vectors:
             return
         self.on_entry()
-        if self.xen.tracing:
-            self.xen.irq_taken(self.gic.hppi() or 0, self.cpu.interrupted_pc())
-        self.taken += 1
+        self.xen.irq_taken(self.gic.hppi() or 0, self.cpu.interrupted_pc())
 
     # -- the ICC_* system registers -----------------------------------------------------------------
     def emulate_sysreg(self, pc: int) -> bool:

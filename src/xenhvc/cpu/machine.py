@@ -55,7 +55,6 @@ class Machine:
         self.mem = GuestMemory(self.uc, bank, self.cpu.mmu_enabled, self.cpu.stage1_walk, self.ram,
                                self.cpu.code_page_key, CodeFetch(self.uc) if CodeFetch.available(self.uc) else None)
         self.cpu.fetch_u32 = self.mem.fetch_u32
-        self.cpu.read_ram_u32 = self.mem.ram_u32
         self.trap: TrapEntry | None = None
         self.irq: IrqDelivery | None = None
         #: the guest clock of --deterministic runs (native; see instruction_clock)

@@ -99,7 +99,7 @@ class TrapEntry:
         if intno == self.excp_hvc:
             pc, nr, *args = self.read_hvc_frame()
             last = args.pop()
-            imm = last & 0xFFFF if self.syndrome else self.cpu.hvc_immediate(pc, bool(last & 1))
+            imm = last & 0xFFFF if self.syndrome else self.cpu.hvc_immediate(pc)
         else:
             pc = self.io.read(self.pc_id)
             if intno == self.excp_udef and self.irq is not None and self.irq.emulate_sysreg(pc):
