@@ -4,5 +4,5 @@ the --deterministic clock and the hypercall fast path, and the run's wall-clock 
 from setuptools import Extension, setup
 
 NATIVE = "src/xenhvc/cpu/native/"
-setup(ext_modules=[Extension("xenhvc.cpu.native._native", [NATIVE + f for f in ("module.c", "clock.c", "hvc.c", "timer.c", "scan.c")],
+setup(ext_modules=[Extension("xenhvc.cpu.native._native", [NATIVE + f for f in ("module.c", "clock.c", "hvc.c", "timer.c", "scan.c", "tbstart.c")],
                              extra_compile_args=["-O2"], optional=True)])

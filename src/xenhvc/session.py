@@ -65,6 +65,8 @@ class RunResult:
     native_counter_reads: int = 0
     #: SMCCC calls the native fast path answered from its memo of the model's pure answers
     fast_smccc_calls: int = 0
+    #: Unicorn's block-start exit checks rewritten into inline tests (cpu/tbstart.py)
+    inline_exit_checks: int = 0
 
     @property
     def exit_code(self) -> int:
@@ -144,7 +146,7 @@ def run_image(image: str | Path | bytes | KernelImage, config: RunConfig = RunCo
     stop = machine.run(xen, Limits(config.max_instructions, config.timeout or None))
     return RunResult(bytes(sinks.console), stop, tuple(xen.trace), tuple(sinks.log), tuple(sinks.warnings), kernel,
                      layout.entry, layout.dtb_addr, dt_spec.initrd, machine.fast_hypercalls,
-                     machine.native_counter_reads, machine.fast_smccc_calls)
+                     machine.native_counter_reads, machine.fast_smccc_calls, machine.inline_exit_checks)
 
 
 def _seeds(deterministic: bool) -> tuple[bytes, bytes]:

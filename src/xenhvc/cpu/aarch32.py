@@ -54,6 +54,10 @@ KERNEL_HALF = (0xC000_0000, 0xFFFF_FFFF)
 #: Unicorn's Thumb translator sets the field that turns off its check after each load and store
 #: itself, at every instruction (to whether it is in an IT block; cpu/exitcheck.py): the checks stay
 SKIP_ACCESS_EXIT_CHECKS = False
+#: Unicorn's name for this target (its exported symbols end with it), and where four general
+#: registers are in its CPU state, env (cpu/tbstart.py): r0..r3, 4 bytes each, from env + 0
+UNICORN_TARGET = "arm"
+ENV_PROBE = ((c.UC_ARM_REG_R0, c.UC_ARM_REG_R1, c.UC_ARM_REG_R2, c.UC_ARM_REG_R3), 4, 0)
 PSR_IT_MASK = 0x0600FC00
 PSR_GUEST32_INIT = PSR_A | PSR_F | PSR_I | PSR_MODE_SVC
 VECTOR32_UND, VECTOR32_IRQ = 0x4, 0x18

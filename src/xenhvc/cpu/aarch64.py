@@ -46,6 +46,10 @@ PSR_GUEST64_INIT = PSR_A | PSR_F | PSR_I | PSR_MODE_EL1H
 KERNEL_HALF = (0xFFFF_0000_0000_0000, 0xFFFF_FFFF_FFFF_FFFF)
 #: run without Unicorn's check after each load and store (cpu/exitcheck.py)
 SKIP_ACCESS_EXIT_CHECKS = True
+#: Unicorn's name for this target (its exported symbols end with it), and where four general
+#: registers are in its CPU state, env (cpu/tbstart.py): x0..x3, 8 bytes each, from env + 0x40
+UNICORN_TARGET = "aarch64"
+ENV_PROBE = ((c.UC_ARM64_REG_X0, c.UC_ARM64_REG_X1, c.UC_ARM64_REG_X2, c.UC_ARM64_REG_X3), 8, 0x40)
 PSR_MODE_BIT_32 = 0x10
 VECTOR64_CURRENT_SP0_BASE, VECTOR64_CURRENT_SPX_BASE = 0x000, 0x200
 VECTOR64_LOWER64_BASE, VECTOR64_LOWER32_BASE = 0x400, 0x600

@@ -21,7 +21,8 @@ from .exitcheck import skip_access_exit_checks
 from .gic import VGic
 from .guestmem import GuestMemory
 from .irq import IrqDelivery
-from .native import CodeClock, CodeFetch, FastPath, WallTimer, native_hooks_available
+from .native import CodeClock, CodeFetch, FastPath, InlineExitChecks, WallTimer, native_hooks_available
+from .tbstart import inline_exit_checks
 from .trap import TrapEntry
 
 #: the Unicorn glue for each guest architecture; chosen once, here
@@ -59,6 +60,8 @@ class Machine:
         self.irq: IrqDelivery | None = None
         #: the guest clock of --deterministic runs (native; see instruction_clock)
         self.clock: CodeClock | None = None
+        #: Unicorn's exit check at each block start, made inline (native; cpu/tbstart.py)
+        self.exit_checks: InlineExitChecks | None = None
         #: the run's time limit (native); without it, Unicorn's emu_start timeout
         self.timer = WallTimer(self.uc) if native_hooks_available(self.uc) else None
         self.start = 0
@@ -144,6 +147,11 @@ class Machine:
         return self.trap.fast.counter_reads if self.trap is not None and self.trap.fast is not None else 0
 
     @property
+    def inline_exit_checks(self) -> int:
+        """Unicorn's block-start exit checks rewritten inline (cpu/tbstart.py)."""
+        return 0 if self.exit_checks is None else self.exit_checks.rewritten
+
+    @property
     def counts_instructions(self) -> bool:
         return self.clock is not None
 
@@ -204,6 +212,7 @@ class Machine:
         if self.glue.SKIP_ACCESS_EXIT_CHECKS and not limits.max_instructions and skip_access_exit_checks(self.uc):
             # (before anything is translated: the field is read as code is translated)
             self._watch_unmapped_writes()
+        self.exit_checks = inline_exit_checks(self.uc, self.glue)
         pc = self.start
         while True:
             # One emu_start until the wall-clock limit or the next Xen timer, not periodic slices:

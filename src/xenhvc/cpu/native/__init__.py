@@ -10,6 +10,9 @@ pointers:
   ``uccallback`` (so an exception in the Python side stops the run and is raised by emu_start
   as with any other hook).
 
+- ``InlineExitChecks`` (tbstart.c): an edge-generated hook that rewrites Unicorn's call to its
+  exit check at the start of each translated block into QEMU's inline test (cpu/tbstart.py).
+
 And two that are not hooks: ``WallTimer`` (timer.c), the run's time limit, which stops the
 emulator as Unicorn's own emu_start timeout does, without its thread that polls the clock every
 2 microseconds; and ``match_words`` (scan.c), the loader's scan of a kernel image for the words
@@ -24,7 +27,7 @@ import weakref
 from dataclasses import dataclass
 from typing import Callable
 
-from unicorn import UC_HOOK_BLOCK, UC_HOOK_INTR, Uc
+from unicorn import UC_HOOK_BLOCK, UC_HOOK_EDGE_GENERATED, UC_HOOK_INTR, Uc
 
 try:
     from unicorn.unicorn_py3.unicorn import uccallback
@@ -55,7 +58,7 @@ def _library() -> ctypes.CDLL:
     global _lib
     if _lib is None:
         _lib = ctypes.CDLL(_native.__file__)
-        for fn in (_lib.xenhvc_clock_size, _lib.xenhvc_fastpath_size):
+        for fn in (_lib.xenhvc_clock_size, _lib.xenhvc_fastpath_size, _lib.xenhvc_tbstart_size):
             fn.restype = ctypes.c_size_t
         _lib.xenhvc_match_words.restype = ctypes.c_size_t
         _lib.xenhvc_match_words.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_size_t,
@@ -97,7 +100,8 @@ def _layouts_match() -> bool:
     """The ctypes mirrors have the C structs' sizes (a stale build would not)."""
     lib = _library()
     return (lib.xenhvc_clock_size() == ctypes.sizeof(_ClockState)
-            and lib.xenhvc_fastpath_size() == ctypes.sizeof(_FastPathState))
+            and lib.xenhvc_fastpath_size() == ctypes.sizeof(_FastPathState)
+            and lib.xenhvc_tbstart_size() == ctypes.sizeof(_TbStartState))
 
 
 def _fn(f) -> int:
@@ -131,6 +135,47 @@ class CodeClock:
     def executed(self) -> int:
         """Bytes of guest code run so far (whole blocks, as the emulator ran them)."""
         return self.state.executed
+
+
+class _TbStartState(ctypes.Structure):
+    """struct xenhvc_tbstart in tbstart.c."""
+    _fields_ = [("code_gen_buffer", ctypes.c_void_p), ("code_gen_ptr", ctypes.c_void_p), ("lo", ctypes.c_void_p),
+                ("hi", ctypes.c_void_p), ("helper", ctypes.c_void_p), ("uc", ctypes.c_uint64),
+                ("icount_disp", ctypes.c_int32), ("pad", ctypes.c_int32), ("stub", ctypes.c_void_p),
+                ("buffer_seen", ctypes.c_void_p), ("scanned", ctypes.c_void_p), ("rewritten", ctypes.c_uint64)]
+
+
+@dataclass(frozen=True)
+class ExitCheckSite:
+    """Where Unicorn's exit check and the fields around it are in this process (cpu/tbstart.py
+    finds them): the helper, the vCPU's icount_decr word as a displacement from TCG's env
+    register, TCG's code_gen_buffer and code_gen_ptr fields, and the code buffer's mapping."""
+    helper: int
+    icount_disp: int
+    code_gen_buffer_field: int
+    code_gen_ptr_field: int
+    lo: int
+    hi: int
+
+
+class InlineExitChecks:
+    """Rewrites the exit-check call at the start of each block Unicorn translates, from the
+    next block translated on (tbstart.c). Construct it only through cpu/tbstart.py."""
+
+    def __init__(self, uc: Uc, site: ExitCheckSite):
+        lib = _library()
+        self.state = _TbStartState(site.code_gen_buffer_field, site.code_gen_ptr_field, site.lo, site.hi,
+                                   site.helper, uc._uch.value, site.icount_disp)
+        if lib.xenhvc_tbstart_init(ctypes.byref(self.state)) != 0:
+            raise RuntimeError("no page for the exit-check stub near the code buffer")
+        # the stub's page goes with the engine: once the Uc object is gone no block runs
+        weakref.finalize(uc, lib.xenhvc_tbstart_free, ctypes.byref(self.state))
+        self.handle = _hook_add(uc, UC_HOOK_EDGE_GENERATED, lib.xenhvc_tbstart_edge, self.state)
+
+    @property
+    def rewritten(self) -> int:
+        """Calls rewritten so far."""
+        return self.state.rewritten
 
 
 class _Memo(ctypes.Structure):
