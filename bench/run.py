@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """xenhvc against real Xen 4.17 under QEMU, in the same run: medians and ratios.
 
-    .venv/bin/python bench/run.py [--repeat 3] [--quick] [--only linux|compute]
+    .venv/bin/python bench/run.py [--repeat 3] [--quick] [--only linux|compute|trace]
 
 Every workload is a guest image built here with the cross binutils (xenhvc.testing) and run as
 a separate process on each side, so process start-up counts on both. The runs of a workload
@@ -29,6 +29,8 @@ from xenhvc.oracle.tools import find_qemu, find_xen  # noqa: E402
 from xenhvc.testing import assemble_guest  # noqa: E402
 
 XENHVC = str(ROOT / ".venv" / "bin" / "xenhvc")
+#: the fewest runs of each side of the --trace comparison
+TRACE_REPEAT = 9
 
 
 def null_loop(isa: str, n: int) -> bytes:
@@ -174,17 +176,47 @@ def compute(d: Path, iterations: int, repeat: int) -> tuple[float, float]:
     return xen - xen0, ours - ours0
 
 
+def trace_cost(d: Path, calls: int, repeat: int) -> dict[str, float]:
+    """Microseconds a call of the A64 null loop, xenhvc with --trace (to a file) and without:
+    the same calls on both sides. ``calls`` of 5M: at 1M, the 0.1-0.2 s of the calls themselves
+    were within the noise of two process runs. At least TRACE_REPEAT runs each: the figure is a
+    ratio of two differences of runs of about a second, and the machine's drift alone moved one
+    pair's ratio from 0.9 to 1.8."""
+    zero, loop = d / "null0-trace", d / "null-trace"
+    zero.write_bytes(null_loop("a64", 0))
+    loop.write_bytes(null_loop("a64", calls))
+
+    def trace_on(image: Path) -> tuple[float, int]:
+        # removed after each run, outside its timing: truncating the last run's 200-odd MB at
+        # the next open would be timed in that run
+        path = d / "trace.txt"
+        try:
+            return run_xenhvc(image, ["--trace", str(path)])
+        finally:
+            path.unlink(missing_ok=True)
+
+    off, off0, on, on0 = interleaved(timed(run_xenhvc, loop), timed(run_xenhvc, zero), timed(trace_on, loop),
+                                     timed(trace_on, zero), repeat=max(repeat, TRACE_REPEAT))
+    return {"off": (off - off0) / calls * 1e6, "on": (on - on0) / calls * 1e6}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="smaller loops (100k hypercalls)")
-    ap.add_argument("--only", choices=["linux", "compute"], help="run just this workload")
+    ap.add_argument("--only", choices=["linux", "compute", "trace"], help="run just this workload")
     args = ap.parse_args()
     n = 100_000 if args.quick else 1_000_000
     if args.only == "compute":
         with tempfile.TemporaryDirectory(prefix="xenhvc-bench-") as tmp:
             xen, ours = compute(Path(tmp), n * 500, args.repeat)
         print(f"guest compute ({n * 500} iterations), s: QEMU {xen:.3f}, xenhvc {ours:.3f}, xenhvc/QEMU {ours / xen:.2f}")
+        return
+    if args.only == "trace":
+        with tempfile.TemporaryDirectory(prefix="xenhvc-bench-") as tmp:
+            traced = trace_cost(Path(tmp), 5 * n, args.repeat)
+        print(f"xenhvc --trace on vs off, A64 null loop ({5 * n} calls), us/call: "
+              f"{traced['on']:.3f} vs {traced['off']:.3f} ({traced['on'] / traced['off']:.2f}x)")
         return
     if args.only == "linux":
         linux = linux_boot(args.repeat)
@@ -209,23 +241,8 @@ def main() -> None:
             xen, xen0, ours, ours0 = interleaved(timed(run_xen, xen_loop), timed(run_xen, zero),
                                                  timed(run_xenhvc, ours_loop), timed(run_xenhvc, zero), repeat=args.repeat)
             rows.append((f"null hypercall ({isa}), us/call", (xen - xen0) / n * 1e6, (ours - ours0) / n_fast * 1e6))
-        # --trace (to a file) against no trace, A64 null loop, xenhvc only (same calls on both; 5n:
-        # at n, the 0.1-0.2 s of the calls themselves were within the noise of two process runs)
         n_trace = 5 * n
-        zero, loop = img("null0-trace", null_loop("a64", 0)), img("null-trace", null_loop("a64", n_trace))
-
-        def trace_on(image: Path) -> tuple[float, int]:
-            # removed after each run, outside its timing: truncating the last run's 200-odd MB
-            # at the next open would be timed in that run
-            path = d / "trace.txt"
-            try:
-                return run_xenhvc(image, ["--trace", str(path)])
-            finally:
-                path.unlink(missing_ok=True)
-
-        off, off0, on, on0 = interleaved(timed(run_xenhvc, loop), timed(run_xenhvc, zero), timed(trace_on, loop),
-                                         timed(trace_on, zero), repeat=args.repeat)
-        traced = {"off": (off - off0) / n_trace * 1e6, "on": (on - on0) / n_trace * 1e6}
+        traced = trace_cost(d, n_trace, args.repeat)
         tiny = ROOT / "examples" / "hello-a64.Image"
         rows.append(("tiny guest end to end, s", *interleaved(timed(run_xen, tiny), timed(run_xenhvc, tiny), repeat=args.repeat)))
         m = img("mixed", mixed(n // 10))
@@ -238,12 +255,12 @@ def main() -> None:
             rows.append(("Debian arm64 Linux start to power-off, s", *linux))
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-          f"repeat={args.repeat} (medians)")
+          f"repeat={args.repeat} (medians; --trace: {max(args.repeat, TRACE_REPEAT)})")
     print(f"{'workload':44} {'real Xen+QEMU':>14} {'xenhvc':>10} {'real/xenhvc':>12}")
     for name, xen, ours in rows:
         print(f"{name:44} {xen:14.3f} {ours:10.3f} {xen / ours if ours else float('nan'):12.2f}")
     print(f"xenhvc --trace on vs off, A64 null loop ({5 * n} calls), us/call: "
-          f"{traced['on']:.3f} vs {traced['off']:.3f} ({traced['on'] / traced['off']:.1f}x)")
+          f"{traced['on']:.3f} vs {traced['off']:.3f} ({traced['on'] / traced['off']:.2f}x)")
 
 
 if __name__ == "__main__":
