@@ -16,42 +16,28 @@ from xenhvc.testing import assemble_guest, run_guest
 pytestmark = pytest.mark.skipif(tbstart.platform.machine() != "x86_64", reason="the rewrite is for x86-64 hosts")
 
 N = 300_000
-LOOP = {
-    "a64": f"""
-    ldr x9, ={N}
-    mov x1, #0
-1:  add x1, x1, x9
-    eor x1, x1, x1, lsr #7
-    subs x9, x9, #1
+
+
+def loop(isa: str, n: int = N) -> str:
+    """A checksum over n..1 in a 4-instruction loop, printed (8 bytes on A64, 4 on AArch32)."""
+    r, width, data = ("x", 8, ".quad") if isa == "a64" else ("r", 4, ".word")
+    return f"""
+    ldr {r}9, ={n}
+    mov {r}1, #0
+1:  add {r}1, {r}1, {r}9
+    eor {r}1, {r}1, {r}1, lsr #7
+    subs {r}9, {r}9, #1
     bne 1b
-    adr x2, out
-    str x1, [x2]
-    mov x0, #0
-    mov x1, #8
+    adr {r}2, out
+    str {r}1, [{r}2]
+    mov {r}0, #0
+    mov {r}1, #{width}
     xen_hypercall __HYPERVISOR_console_io
     shutdown 0
     .ltorg
-    .balign 8
-out: .quad 0
-""",
-    "a32": f"""
-    ldr r9, ={N}
-    mov r1, #0
-1:  add r1, r1, r9
-    eor r1, r1, r1, lsr #7
-    subs r9, r9, #1
-    bne 1b
-    adr r2, out
-    str r1, [r2]
-    mov r0, #0
-    mov r1, #4
-    xen_hypercall __HYPERVISOR_console_io
-    shutdown 0
-    .ltorg
-    .balign 4
-out: .word 0
-"""}
-LOOP["t32"] = LOOP["a32"]
+    .balign {width}
+out: {data} 0
+"""
 
 
 def expected(bits: int) -> bytes:
@@ -83,7 +69,7 @@ def test_the_site_is_found_on_this_unicorn(glue):
 
 @pytest.mark.parametrize("isa", ["a64", "a32", "t32"])
 def test_a_loop_computes_the_same(rewrite, isa):
-    result = run_guest(assemble_guest(isa, LOOP[isa]), RunConfig(timeout=30))
+    result = run_guest(assemble_guest(isa, loop(isa)), RunConfig(timeout=30))
     assert result.stop.kind == StopKind.SHUTDOWN
     assert result.console == expected(64 if isa == "a64" else 32)
     assert (result.inline_exit_checks > 0) == rewrite
@@ -101,8 +87,7 @@ def test_a_guest_that_never_traps_stops_at_the_time_limit(rewrite, isa):
 def test_an_instruction_count_stops_at_the_same_place(monkeypatch, isa):
     # the loop's console write is the 4009th instruction (A64; A32: 4017th): around it, each
     # limit stops the guest at the same place with and without the rewrite
-    loop = LOOP[isa].replace(f"={N}", "=1000")
-    image = assemble_guest(isa, loop)
+    image = assemble_guest(isa, loop(isa, 1000))
     outcomes = {}
     for side in ("inline", "call"):
         if side == "call":
@@ -117,7 +102,7 @@ def test_an_instruction_count_stops_at_the_same_place(monkeypatch, isa):
 
 def test_nothing_is_rewritten_where_the_helper_is_not_as_expected(monkeypatch):
     monkeypatch.setattr(tbstart, "HELPER_CODE", re.compile(b"\x00" * 17))
-    result = run_guest(assemble_guest("a64", LOOP["a64"]), RunConfig(timeout=30))
+    result = run_guest(assemble_guest("a64", loop("a64")), RunConfig(timeout=30))
     assert result.console == expected(64) and result.inline_exit_checks == 0
 
 
