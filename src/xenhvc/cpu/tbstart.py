@@ -37,8 +37,9 @@ try:
 except ImportError:  # pragma: no cover - another binding layout
     _uclib = None
 
-#: the helper's fast path: mov r8, [rdi + cpu]; mov eax, [r8 + icount_decr]; test eax, eax; jns
-HELPER_CODE = re.compile(rb"\x4c\x8b\x87(.{4})\x41\x8b\x80(.{4})\x85\xc0\x79", re.S)
+#: the helper's fast path: mov r8, [rdi + cpu]; mov eax, [r8 + icount_decr]; test eax, eax;
+#: jns to a ret
+HELPER_CODE = re.compile(rb"\x4c\x8b\x87(.{4})\x41\x8b\x80(.{4})\x85\xc0\x79(.)", re.S)
 #: the start of check_exit_request, which generates the call: mov rsi, [rdi + uc] (rdi is TCG's
 #: context, and this its pointer back to the engine); cmp byte [rsi + no_exit_request], 0
 GENERATOR_CODE = re.compile(rb"\x48\x8b\xb7(.{4})\x80\xbe", re.S)
@@ -76,11 +77,15 @@ def find_site(uc: Uc, glue) -> ExitCheckSite | None:
     if helper is None or generator is None:
         return None
     helper = ctypes.cast(helper, ctypes.c_void_p).value
-    code = HELPER_CODE.match(maps.read(helper, 24) or b"")
+    raw = maps.read(helper, 64) or b""
+    code = HELPER_CODE.match(raw)
     back = GENERATOR_CODE.match(maps.read(ctypes.cast(generator, ctypes.c_void_p).value, 16) or b"")
     if code is None or back is None:
         return None
-    cpu_field, icount_off = (struct.unpack("<i", g)[0] for g in code.groups())
+    skip = code.end() + struct.unpack("b", code.group(3))[0]  # where the jns goes
+    if not 0 <= skip < len(raw) or raw[skip] != 0xC3:
+        return None
+    cpu_field, icount_off = (struct.unpack("<i", g)[0] for g in code.groups()[:2])
     base = uc._uch.value
     raw = maps.read(base + cpu_field, 8)
     if raw is None:
