@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import bisect
 import ctypes
+import os
 import platform
 import re
 import struct
@@ -71,7 +72,17 @@ def inline_exit_checks(uc: Uc, glue) -> InlineExitChecks | None:
 
 
 def find_site(uc: Uc, glue) -> ExitCheckSite | None:
-    maps = _Mappings()
+    try:
+        maps = _Mappings()
+    except OSError:  # no /proc
+        return None
+    try:
+        return _find_site(uc, glue, maps)
+    finally:
+        maps.close()
+
+
+def _find_site(uc: Uc, glue, maps: _Mappings) -> ExitCheckSite | None:
     helper, generator = (getattr(_uclib, f"{name}_{glue.UNICORN_TARGET}", None)
                          for name in ("helper_check_exit_request", "check_exit_request"))
     if helper is None or generator is None:
@@ -148,7 +159,9 @@ def _is_code_gen(fields: tuple[int, ...], lo: int, hi: int) -> bool:
 
 
 class _Mappings:
-    """This process's mappings, read once: where memory may be read without a fault."""
+    """This process's mappings, read once, and its memory read through /proc/self/mem, which
+    answers an address that does not read (unmapped since, or a page that faults) with an error
+    rather than a fault."""
 
     def __init__(self):
         rows = []
@@ -160,17 +173,25 @@ class _Mappings:
         rows.sort()
         self.rows = rows
         self._starts = [row[0] for row in rows]
+        self._mem = os.open("/proc/self/mem", os.O_RDONLY)
+
+    def close(self) -> None:
+        os.close(self._mem)
 
     def code_buffers(self) -> list[tuple[int, int]]:
         """Anonymous read-write-execute mappings: Unicorn's code buffers."""
         return [(lo, hi) for lo, hi, perms, anon in self.rows if perms.startswith("rwx") and anon]
 
     def read(self, addr: int, size: int) -> bytes | None:
-        """``size`` bytes at ``addr`` when one readable mapping holds them all."""
+        """``size`` bytes at ``addr`` when one readable mapping held them all and they read."""
         i = bisect.bisect_right(self._starts, addr) - 1
-        if i < 0:
+        if i < 0 or not 0 < addr < 1 << 63:
             return None
-        lo, hi, perms, _anon = self.rows[i]
-        if addr + size <= hi and perms.startswith("r"):
-            return ctypes.string_at(addr, size)
-        return None
+        _lo, hi, perms, _anon = self.rows[i]
+        if addr + size > hi or not perms.startswith("r"):
+            return None
+        try:
+            data = os.pread(self._mem, size, addr)
+        except OSError:
+            return None
+        return data if len(data) == size else None

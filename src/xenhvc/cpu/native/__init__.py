@@ -46,7 +46,7 @@ UC_PROT_EXEC = 4
 MEMO_SIZE = 16
 SMCCC_MEMO_SIZE, SMCCC_REGS = 4, 4
 LOG_SIZE = 1024
-_lib: ctypes.CDLL | None = None
+_lib: ctypes.CDLL | None | bool = None  # False: looked for, not usable
 
 
 def native_hooks_available(uc: Uc) -> bool:
@@ -54,28 +54,41 @@ def native_hooks_available(uc: Uc) -> bool:
             and getattr(uc, "_uch", None) is not None and _layouts_match())
 
 
-def _library() -> ctypes.CDLL:
+#: every function of the extension xenhvc calls: a build that lacks one (made before it was
+#: added) is not used at all
+SYMBOLS = ("xenhvc_clock_size", "xenhvc_fastpath_size", "xenhvc_tbstart_size", "xenhvc_clock_block",
+           "xenhvc_hvc_hook", "xenhvc_match_words", "xenhvc_timer_new", "xenhvc_timer_arm", "xenhvc_timer_disarm",
+           "xenhvc_timer_free", "xenhvc_tbstart_init", "xenhvc_tbstart_free", "xenhvc_tbstart_edge")
+
+
+def _library() -> ctypes.CDLL | None:
+    """The extension as a library, or None without it (or with a stale build of it)."""
     global _lib
     if _lib is None:
-        _lib = ctypes.CDLL(_native.__file__)
-        for fn in (_lib.xenhvc_clock_size, _lib.xenhvc_fastpath_size, _lib.xenhvc_tbstart_size):
+        lib = ctypes.CDLL(_native.__file__) if _native is not None else None
+        if lib is None or not all(hasattr(lib, name) for name in SYMBOLS):
+            _lib = False
+            return None
+        for fn in (lib.xenhvc_clock_size, lib.xenhvc_fastpath_size, lib.xenhvc_tbstart_size):
             fn.restype = ctypes.c_size_t
-        _lib.xenhvc_match_words.restype = ctypes.c_size_t
-        _lib.xenhvc_match_words.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_size_t,
-                                            ctypes.c_void_p, ctypes.c_size_t]
-        _lib.xenhvc_timer_new.restype = ctypes.c_void_p
-        _lib.xenhvc_timer_new.argtypes = [ctypes.c_void_p]
-        _lib.xenhvc_timer_arm.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint64]
-        _lib.xenhvc_timer_disarm.argtypes = [ctypes.c_void_p]
-        _lib.xenhvc_timer_free.argtypes = [ctypes.c_void_p]
-    return _lib
+        lib.xenhvc_match_words.restype = ctypes.c_size_t
+        lib.xenhvc_match_words.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_size_t,
+                                           ctypes.c_void_p, ctypes.c_size_t]
+        lib.xenhvc_timer_new.restype = ctypes.c_void_p
+        lib.xenhvc_timer_new.argtypes = [ctypes.c_void_p]
+        lib.xenhvc_timer_arm.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint64]
+        lib.xenhvc_timer_disarm.argtypes = [ctypes.c_void_p]
+        lib.xenhvc_timer_free.argtypes = [ctypes.c_void_p]
+        _lib = lib
+    return _lib or None
 
 
 def match_words(buf, offset: int, count: int, patterns: tuple[tuple[int, int], ...]) -> list[int] | None:
     """Indexes of the ``count`` little-endian words of ``buf`` (bytes, or a writable buffer such as
     guest RAM) from ``offset`` with ``word & mask == bits`` for one of ``patterns`` ((mask, bits)
     pairs); None without the extension."""
-    if _native is None:
+    lib = _library()
+    if lib is None:
         return None
     assert 0 <= offset and offset + 4 * count <= len(buf)
     if isinstance(buf, bytes):
@@ -88,7 +101,7 @@ def match_words(buf, offset: int, count: int, patterns: tuple[tuple[int, int], .
     try:
         while True:
             out = (ctypes.c_uint32 * cap)()
-            found = _library().xenhvc_match_words(base + offset, count, flat, len(patterns), out, cap)
+            found = lib.xenhvc_match_words(base + offset, count, flat, len(patterns), out, cap)
             if found <= cap:
                 return out[:found]
             cap = found
@@ -97,9 +110,10 @@ def match_words(buf, offset: int, count: int, patterns: tuple[tuple[int, int], .
 
 
 def _layouts_match() -> bool:
-    """The ctypes mirrors have the C structs' sizes (a stale build would not)."""
+    """The extension is there and its structs have the ctypes mirrors' sizes (a stale build
+    would not)."""
     lib = _library()
-    return (lib.xenhvc_clock_size() == ctypes.sizeof(_ClockState)
+    return (lib is not None and lib.xenhvc_clock_size() == ctypes.sizeof(_ClockState)
             and lib.xenhvc_fastpath_size() == ctypes.sizeof(_FastPathState)
             and lib.xenhvc_tbstart_size() == ctypes.sizeof(_TbStartState))
 

@@ -4,19 +4,20 @@
    returns at once unless the vCPU's icount_decr word is negative (uc_emu_stop, an interrupt, an
    instruction count): x86-64 code of the shape
 
-       48 bf <uc, 8 bytes>    movabs rdi, uc
+       48 bf <uc, 8 bytes>    movabs rdi, uc                ; or, uc within 2 GB of the code,
+                                                            ; 48 8d 3d <disp32>  lea rdi, [rip + disp32]
        33 f6                  xor    esi, esi
        e8 <rel32>             call   helper_check_exit_request
-   or, where the helper is out of a rel32 call's reach from the code buffer,
-       ff 15 <disp32>         call   [rip + disp32]            ; the helper's address
+                                                            ; or, the helper out of a rel32 call's
+                                                            ; reach, ff 15 <disp32>  call [rip + disp32]
 
    QEMU tests the word inline instead (its gen_tb_start). This rewrites each such call in the
-   code Unicorn has generated into the same test, in the same 17 (or 18) bytes:
+   code Unicorn has generated into the same test, in the same 14 to 18 bytes:
 
        83 bd <disp32> 00      cmp    dword [rbp + disp32], 0   ; rbp is TCG's env; the word
-       79 08                  jns    over                      ; is at env + disp32
+       79 <rel8>              jns    over                      ; is at env + disp32
        e8 <rel32>             call   stub                      ; rdi = uc, esi = 0, jmp helper
-       0f 1f 00               nop                       ; (0f 1f 40 00 for 18 bytes)
+       (a nop of 0 to 4 bytes)
                             over:
 
    so the helper is called exactly when it would act, with the same arguments and a return
@@ -39,8 +40,8 @@
 #define MAP_FIXED_NOREPLACE 0x100000
 #endif
 
-#define HEAD_LEN 12          /* movabs rdi, uc; xor esi, esi */
-#define CALL_LEN 17          /* with a direct call; 18 with an indirect one */
+#define LONGEST 18           /* movabs, xor, indirect call */
+#define SHORTEST 14          /* lea, xor, direct call: the inline test's own length */
 #define STUB_SIZE 4096
 #define NEAR ((1LL << 31) - (1LL << 20))  /* within a rel32 call's reach, with room to spare */
 
@@ -131,19 +132,36 @@ static int call_length(const struct xenhvc_tbstart *s, const uint8_t *at, const 
     return 0;
 }
 
+/* Where the instruction that loads uc into rdi begins, ending at ``x`` (not before ``floor``),
+   or NULL if there is none. */
+static uint8_t *uc_load(const struct xenhvc_tbstart *s, uint8_t *x, const uint8_t *floor)
+{
+    int32_t disp;
+    uint64_t value;
+
+    if (x - floor >= 10 && x[-10] == 0x48 && x[-9] == 0xbf) {                 /* movabs rdi, imm64 */
+        memcpy(&value, x - 8, 8);
+        if (value == s->uc)
+            return x - 10;
+    }
+    if (x - floor >= 7 && x[-7] == 0x48 && x[-6] == 0x8d && x[-5] == 0x3d) { /* lea rdi, [rip+d] */
+        memcpy(&disp, x - 4, 4);
+        if ((uint64_t)(uintptr_t)(x + disp) == s->uc)
+            return x - 7;
+    }
+    return NULL;
+}
+
 static void rewrite(struct xenhvc_tbstart *s, uint8_t *at, int len)
 {
-    uint8_t code[CALL_LEN + 1];
+    static const uint8_t nops[5][4] = {{0}, {0x90}, {0x66, 0x90}, {0x0f, 0x1f, 0x00}, {0x0f, 0x1f, 0x40, 0x00}};
+    uint8_t code[LONGEST];
     uint8_t *q = code;
 
     *q++ = 0x83; *q++ = 0xbd; put32(q, s->icount_disp); q += 4; *q++ = 0x00; /* cmp dword [rbp+d], 0 */
     *q++ = 0x79; *q++ = (uint8_t)(len - 9);                                  /* jns over */
     *q++ = 0xe8; put32(q, (int32_t)(s->stub - (at + 14))); q += 4;           /* call stub */
-    if (len == CALL_LEN) {
-        *q++ = 0x0f; *q++ = 0x1f; *q++ = 0x00;                               /* nop */
-    } else {
-        *q++ = 0x0f; *q++ = 0x1f; *q++ = 0x40; *q++ = 0x00;                  /* nop */
-    }
+    memcpy(q, nops[len - SHORTEST], (size_t)(len - SHORTEST));                /* nop */
     memcpy(at, code, (size_t)len);
     s->rewritten++;
 }
@@ -151,9 +169,9 @@ static void rewrite(struct xenhvc_tbstart *s, uint8_t *at, int len)
 /* uc_hook_edge_gen_t */
 void xenhvc_tbstart_edge(void *uc, void *cur, void *prev, void *user_data)
 {
+    static const uint8_t xor_esi[2] = {0x33, 0xf6};
     struct xenhvc_tbstart *s = user_data;
     uint8_t *buf = *s->code_gen_buffer, *end = *s->code_gen_ptr;
-    uint8_t head[HEAD_LEN] = {0x48, 0xbf, 0, 0, 0, 0, 0, 0, 0, 0, 0x33, 0xf6};
 
     (void)uc;
     (void)cur;
@@ -164,18 +182,17 @@ void xenhvc_tbstart_edge(void *uc, void *cur, void *prev, void *user_data)
         s->buffer_seen = buf;
         s->scanned = buf;
     }
-    put64(head + 2, s->uc);
-    for (uint8_t *p = s->scanned; end - p >= CALL_LEN;) {
-        uint8_t *m = memmem(p, (size_t)(end - p), head, HEAD_LEN);
+    for (uint8_t *p = s->scanned; end - p > 2;) {
+        uint8_t *x = memmem(p, (size_t)(end - p), xor_esi, 2), *at;
         int call;
-        if (m == NULL)
+        if (x == NULL)
             break;
-        call = call_length(s, m + HEAD_LEN, end);
-        if (call && near(s->stub, m)) {
-            rewrite(s, m, HEAD_LEN + call);
-            p = m + HEAD_LEN + call;
-        } else {
-            p = m + 1;
+        p = x + 1;
+        call = call_length(s, x + 2, end);
+        at = call ? uc_load(s, x, buf) : NULL;
+        if (at != NULL && near(s->stub, at)) {
+            rewrite(s, at, (int)(x + 2 + call - at));
+            p = x + 2 + call;
         }
     }
     s->scanned = end;
