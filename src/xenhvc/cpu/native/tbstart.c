@@ -169,7 +169,6 @@ static void rewrite(struct xenhvc_tbstart *s, uint8_t *at, int len)
 /* uc_hook_edge_gen_t */
 void xenhvc_tbstart_edge(void *uc, void *cur, void *prev, void *user_data)
 {
-    static const uint8_t xor_esi[2] = {0x33, 0xf6};
     struct xenhvc_tbstart *s = user_data;
     uint8_t *buf = *s->code_gen_buffer, *end = *s->code_gen_ptr;
 
@@ -182,12 +181,17 @@ void xenhvc_tbstart_edge(void *uc, void *cur, void *prev, void *user_data)
         s->buffer_seen = buf;
         s->scanned = buf;
     }
-    for (uint8_t *p = s->scanned; end - p > 2;) {
-        uint8_t *x = memmem(p, (size_t)(end - p), xor_esi, 2), *at;
+    /* xor esi, esi is 33 f6: look for the f6 (rare in TCG's code, and memchr is faster than
+       memmem) and check the byte before it */
+    for (uint8_t *p = s->scanned + 1; end - p > 1;) {
+        uint8_t *f6 = memchr(p, 0xf6, (size_t)(end - p)), *x, *at;
         int call;
-        if (x == NULL)
+        if (f6 == NULL)
             break;
-        p = x + 1;
+        p = f6 + 1;
+        x = f6 - 1;
+        if (*x != 0x33)
+            continue;
         call = call_length(s, x + 2, end);
         at = call ? uc_load(s, x, buf) : NULL;
         if (at != NULL && near(s->stub, at)) {
