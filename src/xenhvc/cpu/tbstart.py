@@ -19,7 +19,10 @@ nothing unless all of it is found (x86-64 hosts only):
   QEMU's order, the prologue (the start of the code buffer's read-write-execute mapping), the
   epilogue, the buffer, the initial buffer and size, the size and the current pointer, and,
   where the first instruction of check_exit_request (exported) reads it, a pointer back to
-  the engine."""
+  the engine (uc_struct can also hold a stale pointer to an engine's freed context).
+
+Every read of Unicorn's memory here goes through /proc/self/mem, so a pointer that leads
+nowhere readable is an error to skip, never a fault."""
 from __future__ import annotations
 
 import bisect
