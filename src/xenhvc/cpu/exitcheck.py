@@ -28,10 +28,7 @@ import struct
 from unicorn import Uc
 from unicorn.unicorn_const import UC_CTL_CONTEXT_MODE, UC_CTL_IO_WRITE
 
-try:
-    from unicorn.unicorn_py3.unicorn import uclib as _uclib
-except ImportError:  # pragma: no cover - another binding layout
-    _uclib = None
+from .binding import uclib as _uclib
 
 UC_CTL_CONTEXT_CPU, UC_CTL_CONTEXT_MEMORY = 1, 2
 #: how far into struct uc_struct to look

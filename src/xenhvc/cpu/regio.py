@@ -10,10 +10,7 @@ import ctypes
 
 from unicorn import Uc
 
-try:
-    from unicorn.unicorn_py3.unicorn import uclib as _uclib
-except ImportError:  # pragma: no cover - another binding layout
-    _uclib = None
+from .binding import uclib as _uclib
 
 
 class RegIO:

@@ -34,12 +34,8 @@ import struct
 
 from unicorn import Uc
 
+from .binding import uclib as _uclib
 from .native import ExitCheckSite, InlineExitChecks, native_hooks_available
-
-try:
-    from unicorn.unicorn_py3.unicorn import uclib as _uclib
-except ImportError:  # pragma: no cover - another binding layout
-    _uclib = None
 
 #: the helper's fast path: mov r8, [rdi + cpu]; mov eax, [r8 + icount_decr]; test eax, eax;
 #: jns to a ret
@@ -63,7 +59,7 @@ MARKERS = (0x5A17_C0DE_0000_0001, 0x5A17_C0DE_0000_0002, 0x5A17_C0DE_0000_0003, 
 def inline_exit_checks(uc: Uc, glue) -> InlineExitChecks | None:
     """Install the rewrite on ``uc`` (a vCPU of ``glue``'s architecture, its memory mapped and
     its registers set), or return None where something is not as expected."""
-    if platform.machine() != "x86_64" or _uclib is None or not native_hooks_available(uc):
+    if platform.machine() != "x86_64" or not native_hooks_available(uc):
         return None
     site = find_site(uc, glue)
     if site is None:

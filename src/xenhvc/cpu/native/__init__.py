@@ -29,11 +29,8 @@ from typing import Callable
 
 from unicorn import UC_HOOK_BLOCK, UC_HOOK_EDGE_GENERATED, UC_HOOK_INTR, Uc
 
-try:
-    from unicorn.unicorn_py3.unicorn import uccallback
-    from unicorn.unicorn_py3.unicorn import uclib as _uclib
-except ImportError:  # pragma: no cover - another binding layout
-    _uclib = uccallback = None
+from ..binding import uccallback
+from ..binding import uclib as _uclib
 
 try:
     from . import _native
