@@ -230,8 +230,7 @@ class Machine:
             if self._late_patch_due:
                 self._late_patch()
             if self.trap.stop is not None:
-                what, at = self.trap.stop
-                return StopReason(StopKind.GUEST_EXCEPTION, f"guest took an unhandled {what} at {at:#x}")
+                return self._unhandled(*self.trap.stop)
             xen.run_timers()
             if xen.domain.is_shutting_down:
                 return StopReason.shutdown(xen.domain.shutdown_reason)
@@ -360,10 +359,12 @@ class Machine:
 
     def _fault(self, e: UcError) -> StopReason:
         if self.trap is not None and self.trap.stop is not None:  # noted where it happened
-            what, pc = self.trap.stop
-            return StopReason(StopKind.GUEST_EXCEPTION, f"guest took an unhandled {what} at {pc:#x}")
-        pc = self.cpu.pc()
+            return self._unhandled(*self.trap.stop)
         what = {UC_ERR_READ_UNMAPPED: "data abort (read of unmapped memory)",
                 UC_ERR_WRITE_UNMAPPED: "data abort (write to unmapped memory)",
                 UC_ERR_FETCH_UNMAPPED: "prefetch abort (execution from unmapped memory)"}.get(e.errno, str(e))
+        return self._unhandled(what, self.cpu.pc())
+
+    @staticmethod
+    def _unhandled(what: str, pc: int) -> StopReason:
         return StopReason(StopKind.GUEST_EXCEPTION, f"guest took an unhandled {what} at {pc:#x}")
