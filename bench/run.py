@@ -200,6 +200,11 @@ def trace_cost(d: Path, calls: int, repeat: int) -> dict[str, float]:
     return {"off": (off - off0) / calls * 1e6, "on": (on - on0) / calls * 1e6}
 
 
+def trace_summary(traced: dict[str, float], calls: int) -> str:
+    return (f"xenhvc --trace on vs off, A64 null loop ({calls} calls), us/call: "
+            f"{traced['on']:.3f} vs {traced['off']:.3f} ({traced['on'] / traced['off']:.2f}x)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3)
@@ -215,8 +220,7 @@ def main() -> None:
     if args.only == "trace":
         with tempfile.TemporaryDirectory(prefix="xenhvc-bench-") as tmp:
             traced = trace_cost(Path(tmp), 5 * n, args.repeat)
-        print(f"xenhvc --trace on vs off, A64 null loop ({5 * n} calls), us/call: "
-              f"{traced['on']:.3f} vs {traced['off']:.3f} ({traced['on'] / traced['off']:.2f}x)")
+        print(trace_summary(traced, 5 * n))
         return
     if args.only == "linux":
         linux = linux_boot(args.repeat)
@@ -259,8 +263,7 @@ def main() -> None:
     print(f"{'workload':44} {'real Xen+QEMU':>14} {'xenhvc':>10} {'real/xenhvc':>12}")
     for name, xen, ours in rows:
         print(f"{name:44} {xen:14.3f} {ours:10.3f} {xen / ours if ours else float('nan'):12.2f}")
-    print(f"xenhvc --trace on vs off, A64 null loop ({5 * n} calls), us/call: "
-          f"{traced['on']:.3f} vs {traced['off']:.3f} ({traced['on'] / traced['off']:.2f}x)")
+    print(trace_summary(traced, n_trace))
 
 
 if __name__ == "__main__":
